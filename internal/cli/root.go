@@ -1,0 +1,139 @@
+// Package cli is the enews command line: cobra commands that wire config,
+// store, renderer, mailer and the web server together.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enews/enews/internal/config"
+	"github.com/enews/enews/internal/store"
+)
+
+// app carries what every command needs; commands open the store lazily so
+// `enews --help` and `enews config` work without a database.
+type app struct {
+	env            []string
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	configPath     string
+	cfg            config.Config
+	log            *slog.Logger
+}
+
+// Run parses args and runs the chosen command.
+func Run(ctx context.Context, args, env []string, stdout, stderr io.Writer, stdin io.Reader) error {
+	a := &app{env: env, stdout: stdout, stderr: stderr, stdin: stdin}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(stdin)
+	return root.ExecuteContext(ctx)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "enews",
+		Short:         "Send the monthly eNewsUpdate digest to a subscriber list",
+		SilenceUsage:  true,
+		SilenceErrors: true, // main prints the error once
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.loadConfig()
+		},
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML config file (default: built-in local defaults; ENEWS_* variables override)")
+	root.AddCommand(
+		a.versionCommand(),
+		a.configCommand(),
+		a.migrateCommand(),
+	)
+	for _, add := range a.extraCommands() {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+func (a *app) loadConfig() error {
+	path := a.configPath
+	if path == "" {
+		path = lookupEnv(a.env, "ENEWS_CONFIG")
+	}
+	cfg, err := config.Load(path, a.env)
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	a.log = newLogger(a.stderr, cfg.Log)
+	return nil
+}
+
+// openStore connects to the configured database.
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, store.Options{
+		URL:             a.cfg.Database.URL,
+		MaxOpenConns:    a.cfg.Database.MaxOpenConns,
+		MaxIdleConns:    a.cfg.Database.MaxIdleConns,
+		ConnMaxLifetime: a.cfg.Database.ConnMaxLifetime,
+	})
+}
+
+// withStore opens the store, checks the schema is current, runs fn, closes.
+func (a *app) withStore(ctx context.Context, fn func(st *store.Store) error) error {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckMigrated(ctx); err != nil {
+		return err
+	}
+	return fn(st)
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the enews version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(a.stdout, "enews", version())
+			return nil
+		},
+	}
+}
+
+func (a *app) configCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration with secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := a.cfg.Redacted()
+			if err != nil {
+				return fmt.Errorf("config: %w", err)
+			}
+			_, err = a.stdout.Write(b)
+			return err
+		},
+	}
+}
+
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

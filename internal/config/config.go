@@ -1,0 +1,155 @@
+// Package config loads enews settings from a YAML file and ENEWS_<SECTION>_<KEY>
+// environment variables (the environment wins), fills local defaults and
+// validates every value, naming the key that is wrong.
+package config
+
+import (
+	"time"
+)
+
+// Config is every setting. The yaml tags are the keys of
+// configs/enews.example.yaml; the environment name of database.url is
+// ENEWS_DATABASE_URL.
+type Config struct {
+	Database   Database   `yaml:"database"`
+	SMTP       SMTP       `yaml:"smtp"`
+	DKIM       DKIM       `yaml:"dkim"`
+	Web        Web        `yaml:"web"`
+	Schedule   Schedule   `yaml:"schedule"`
+	Newsletter Newsletter `yaml:"newsletter"`
+	Content    Content    `yaml:"content"`
+	Sending    Sending    `yaml:"sending"`
+	Log        Log        `yaml:"log"`
+}
+
+// Database is the PostgreSQL connection.
+type Database struct {
+	URL             string        `yaml:"url"`
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	MaxIdleConns    int           `yaml:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+}
+
+// SMTP is the outgoing mail server.
+type SMTP struct {
+	Host           string        `yaml:"host"`
+	Port           int           `yaml:"port"`
+	TLS            string        `yaml:"tls"`
+	Username       string        `yaml:"username"`
+	Password       string        `yaml:"password" secret:"true"`
+	PasswordFile   string        `yaml:"password_file"`
+	From           string        `yaml:"from"`
+	ReplyTo        string        `yaml:"reply_to"`
+	HeloName       string        `yaml:"helo_name"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	SendTimeout    time.Duration `yaml:"send_timeout"`
+	UnsubscribeTo  string        `yaml:"unsubscribe_mailto"`
+}
+
+// DKIM signs outgoing mail when KeyFile is set.
+type DKIM struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Web is the HTTP server and the links in emails.
+type Web struct {
+	Listen        string `yaml:"listen"`
+	BaseURL       string `yaml:"base_url"`
+	SecretKey     string `yaml:"secret_key" secret:"true"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+}
+
+// Schedule says when the monthly issue is made.
+type Schedule struct {
+	Spec           string        `yaml:"spec"`
+	Timezone       string        `yaml:"timezone"`
+	CatchUpWindow  time.Duration `yaml:"catch_up_window"`
+	RequireApprove bool          `yaml:"require_approval"`
+	Approvers      []string      `yaml:"approvers"`
+}
+
+// Newsletter is the wording and branding of the eNewsUpdate.
+type Newsletter struct {
+	ProductName  string `yaml:"product_name"`
+	ProductURL   string `yaml:"product_url"`
+	LogoURL      string `yaml:"logo_url"`
+	TitleFormat  string `yaml:"title_format"`
+	Intro        string `yaml:"intro"`
+	Outro        string `yaml:"outro"`
+	OrgAddress   string `yaml:"org_address"`
+	Reason       string `yaml:"reason"`
+	ListID       string `yaml:"list_id"`
+	TemplatesDir string `yaml:"templates_dir"`
+}
+
+// Content is how items are imported and collected.
+type Content struct {
+	DefaultKind   string `yaml:"default_kind"`
+	MaxSummary    int    `yaml:"max_summary"`
+	MaxItems      int    `yaml:"max_items"`
+	MinItems      int    `yaml:"min_items"`
+	QuietMonth    string `yaml:"quiet_month"`
+	MaxImportSize int64  `yaml:"max_import_bytes"`
+}
+
+// Sending tunes the delivery engine.
+type Sending struct {
+	Connections     int           `yaml:"connections"`
+	RatePerSecond   float64       `yaml:"rate_per_second"`
+	BatchSize       int           `yaml:"batch_size"`
+	MaxAttempts     int           `yaml:"max_attempts"`
+	Lease           time.Duration `yaml:"lease"`
+	RetryBase       time.Duration `yaml:"retry_base"`
+	RetryMax        time.Duration `yaml:"retry_max"`
+	BounceThreshold int           `yaml:"bounce_threshold"`
+}
+
+// Log is the log output.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default is the configuration that works on a developer machine with
+// `make run`: local Postgres on port 54329 and Mailpit on 1025.
+func Default() Config {
+	return Config{
+		Database: Database{
+			URL:             "postgres://postgres@127.0.0.1:54329/enews?sslmode=disable",
+			MaxOpenConns:    20,
+			MaxIdleConns:    10,
+			ConnMaxLifetime: 30 * time.Minute,
+		},
+		SMTP: SMTP{
+			Host: "127.0.0.1", Port: 1025, TLS: "none",
+			From:           "eNewsUpdate <enews@localhost>",
+			ConnectTimeout: 10 * time.Second, SendTimeout: 30 * time.Second,
+		},
+		DKIM: DKIM{Selector: "enews"},
+		Web:  Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Schedule: Schedule{
+			Spec: "0 9 1 * *", Timezone: "Europe/Zurich", CatchUpWindow: 7 * 24 * time.Hour,
+		},
+		Newsletter: Newsletter{
+			ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/empent/areas/coop",
+			TitleFormat: "eNewsUpdate — %s",
+			Intro:       "Recent news and developments on cooperatives and the wider social and solidarity economy.",
+			Outro:       "Thank you for reading. Forward this email to colleagues who may be interested.",
+			OrgAddress:  "International Labour Organization, Route des Morillons 4, 1211 Geneva 22, Switzerland",
+			Reason:      "You receive this email because you subscribed to the eNewsUpdate.",
+			ListID:      "eNewsUpdate <enewsupdate.localhost>",
+		},
+		Content: Content{
+			DefaultKind: "News", MaxSummary: 400, MaxItems: 30, MinItems: 1,
+			QuietMonth: "skip", MaxImportSize: 10 << 20,
+		},
+		Sending: Sending{
+			Connections: 4, RatePerSecond: 0, BatchSize: 100, MaxAttempts: 8,
+			Lease: 2 * time.Minute, RetryBase: 30 * time.Second, RetryMax: 6 * time.Hour,
+			BounceThreshold: 1,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

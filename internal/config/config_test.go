@@ -1,0 +1,132 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	if _, err := Load("", nil); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	cfg, err := Load("", []string{
+		"ENEWS_DATABASE_URL=postgres://u@db:5432/news?sslmode=disable",
+		"ENEWS_SMTP_HOST=mail.example.org",
+		"ENEWS_SMTP_PORT=2525",
+		"ENEWS_SCHEDULE_TIMEZONE=America/New_York",
+		"ENEWS_SENDING_RATE_PER_SECOND=12.5",
+		"ENEWS_SENDING_LEASE=90s",
+		"ENEWS_SCHEDULE_REQUIRE_APPROVAL=true",
+		"ENEWS_SCHEDULE_APPROVERS=a@example.org, b@example.org",
+		"OTHER=ignored",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.URL != "postgres://u@db:5432/news?sslmode=disable" || cfg.SMTP.Host != "mail.example.org" ||
+		cfg.SMTP.Port != 2525 || cfg.Schedule.Timezone != "America/New_York" || cfg.Sending.RatePerSecond != 12.5 ||
+		cfg.Sending.Lease.Seconds() != 90 || !cfg.Schedule.RequireApprove || len(cfg.Schedule.Approvers) != 2 {
+		t.Fatalf("overrides not applied: %+v", cfg)
+	}
+}
+
+func TestBadValuesNameTheKey(t *testing.T) {
+	tests := []struct {
+		name, env, wantKey string
+	}{
+		{"unparsable database url", "ENEWS_DATABASE_URL=::not a url", "database.url"},
+		{"wrong scheme", "ENEWS_DATABASE_URL=mysql://x@y/z", "database.url"},
+		{"port not a number", "ENEWS_SMTP_PORT=twenty", "smtp.port"},
+		{"port out of range", "ENEWS_SMTP_PORT=70000", "smtp.port"},
+		{"tls mode", "ENEWS_SMTP_TLS=maybe", "smtp.tls"},
+		{"time zone", "ENEWS_SCHEDULE_TIMEZONE=Mars/Olympus", "schedule.timezone"},
+		{"cron spec", "ENEWS_SCHEDULE_SPEC=every tuesday", "schedule.spec"},
+		{"duration", "ENEWS_SENDING_LEASE=soon", "sending.lease"},
+		{"short secret", "ENEWS_WEB_SECRET_KEY=short", "web.secret_key"},
+		{"from with CRLF", "ENEWS_SMTP_FROM=a@b.org\r\nBcc: x@y.org", "smtp.from"},
+		{"title format", "ENEWS_NEWSLETTER_TITLE_FORMAT=News", "newsletter.title_format"},
+		{"base url", "ENEWS_WEB_BASE_URL=news.example.org", "web.base_url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", []string{tc.env})
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key != tc.wantKey {
+				t.Fatalf("err = %v, want a KeyError for %s", err, tc.wantKey)
+			}
+			if !strings.Contains(err.Error(), tc.wantKey) {
+				t.Fatalf("message %q does not name %s", err, tc.wantKey)
+			}
+		})
+	}
+}
+
+func TestFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("file values, env wins", func(t *testing.T) {
+		p := write("a.yaml", "smtp:\n  host: file.example.org\n  port: 587\n")
+		cfg, err := Load(p, []string{"ENEWS_SMTP_PORT=2525"})
+		if err != nil || cfg.SMTP.Host != "file.example.org" || cfg.SMTP.Port != 2525 {
+			t.Fatalf("cfg=%+v err=%v", cfg.SMTP, err)
+		}
+	})
+	t.Run("misspelt key", func(t *testing.T) {
+		p := write("b.yaml", "smtp:\n  hots: x\n")
+		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "hots") {
+			t.Fatalf("err = %v, want one naming hots", err)
+		}
+	})
+	t.Run("secret in file refused", func(t *testing.T) {
+		p := write("c.yaml", "smtp:\n  password: hunter2\n")
+		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "smtp.password") {
+			t.Fatalf("err = %v, want one naming smtp.password", err)
+		}
+	})
+	t.Run("secret from file", func(t *testing.T) {
+		key := write("key", strings.Repeat("k", 40)+"\n")
+		cfg, err := Load("", []string{"ENEWS_WEB_SECRET_KEY_FILE=" + key})
+		if err != nil || cfg.Web.SecretKey != strings.Repeat("k", 40) {
+			t.Fatalf("secret=%q err=%v", cfg.Web.SecretKey, err)
+		}
+		out, err := cfg.Redacted()
+		if err != nil || strings.Contains(string(out), "kkkk") || !strings.Contains(string(out), "REDACTED") {
+			t.Fatalf("redacted output leaks or lacks marker:\n%s", out)
+		}
+	})
+	t.Run("example config is valid", func(t *testing.T) {
+		if _, err := Load("../../configs/enews.example.yaml", nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestExampleDocumentsEveryKey keeps configs/enews.example.yaml complete.
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../configs/enews.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	for _, f := range fields(&cfg) {
+		if f.secret {
+			continue
+		}
+		_, key, _ := strings.Cut(f.key, ".")
+		if !strings.Contains(string(b), "\n  "+key+":") {
+			t.Errorf("configs/enews.example.yaml does not document %s", f.key)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Validate checks every setting and returns the first problem as a *KeyError.
+func (c Config) Validate() error {
+	checks := []struct {
+		key string
+		err error
+	}{
+		{"database.url", checkDatabaseURL(c.Database.URL)},
+		{"database.max_open_conns", positive(c.Database.MaxOpenConns)},
+		{"database.max_idle_conns", notNegative(c.Database.MaxIdleConns)},
+		{"database.conn_max_lifetime", notNegativeDuration(c.Database.ConnMaxLifetime)},
+		{"smtp.host", nonEmpty(c.SMTP.Host)},
+		{"smtp.port", portNumber(c.SMTP.Port)},
+		{"smtp.tls", oneOf(c.SMTP.TLS, "none", "starttls", "tls")},
+		{"smtp.from", address(c.SMTP.From, true)},
+		{"smtp.reply_to", address(c.SMTP.ReplyTo, false)},
+		{"smtp.connect_timeout", positiveDuration(c.SMTP.ConnectTimeout)},
+		{"smtp.send_timeout", positiveDuration(c.SMTP.SendTimeout)},
+		{"smtp.unsubscribe_mailto", address(c.SMTP.UnsubscribeTo, false)},
+		{"dkim.domain", requiredWith(c.DKIM.Domain, c.DKIM.KeyFile, "dkim.key_file")},
+		{"web.listen", listenAddr(c.Web.Listen)},
+		{"web.base_url", httpURL(c.Web.BaseURL)},
+		{"web.secret_key", secretKey(c.Web.SecretKey)},
+		{"schedule.spec", cronSpec(c.Schedule.Spec)},
+		{"schedule.timezone", timezone(c.Schedule.Timezone)},
+		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
+		{"newsletter.product_name", nonEmpty(c.Newsletter.ProductName)},
+		{"newsletter.title_format", titleFormat(c.Newsletter.TitleFormat)},
+		{"newsletter.list_id", nonEmpty(c.Newsletter.ListID)},
+		{"content.default_kind", nonEmpty(c.Content.DefaultKind)},
+		{"content.max_summary", positive(c.Content.MaxSummary)},
+		{"content.max_items", positive(c.Content.MaxItems)},
+		{"content.min_items", notNegative(c.Content.MinItems)},
+		{"content.quiet_month", oneOf(c.Content.QuietMonth, "skip", "send")},
+		{"content.max_import_bytes", positive(int(c.Content.MaxImportSize))},
+		{"sending.connections", positive(c.Sending.Connections)},
+		{"sending.rate_per_second", notNegativeFloat(c.Sending.RatePerSecond)},
+		{"sending.batch_size", positive(c.Sending.BatchSize)},
+		{"sending.max_attempts", positive(c.Sending.MaxAttempts)},
+		{"sending.lease", positiveDuration(c.Sending.Lease)},
+		{"sending.retry_base", positiveDuration(c.Sending.RetryBase)},
+		{"sending.retry_max", positiveDuration(c.Sending.RetryMax)},
+		{"sending.bounce_threshold", positive(c.Sending.BounceThreshold)},
+		{"log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error")},
+		{"log.format", oneOf(c.Log.Format, "text", "json")},
+	}
+	for _, ch := range checks {
+		if ch.err != nil {
+			return &KeyError{Key: ch.key, Env: envName(ch.key), Reason: ch.err.Error()}
+		}
+	}
+	return nil
+}
+
+// Location is the schedule's time zone (validated by Load).
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Schedule.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// RequireSecret fails when no secret key is configured; only commands that
+// sign links (serve, send) need one.
+func (c Config) RequireSecret() error {
+	if c.Web.SecretKey == "" {
+		return &KeyError{Key: "web.secret_key", Env: "ENEWS_WEB_SECRET_KEY",
+			Reason: "required to sign unsubscribe and confirmation links: set ENEWS_WEB_SECRET_KEY (at least 32 characters) or web.secret_key_file"}
+	}
+	return nil
+}
+
+func envName(key string) string {
+	return "ENEWS_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func checkDatabaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("want postgres://user@host:port/dbname?sslmode=disable, got scheme %q", u.Scheme)
+	}
+	if u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return fmt.Errorf("want postgres://user@host:port/dbname, missing host or database name")
+	}
+	return nil
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}
+
+func nonEmpty(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	return nil
+}
+
+func positive(n int) error {
+	if n <= 0 {
+		return fmt.Errorf("want a number above 0, got %d", n)
+	}
+	return nil
+}
+
+func notNegative(n int) error {
+	if n < 0 {
+		return fmt.Errorf("want 0 or more, got %d", n)
+	}
+	return nil
+}
+
+func notNegativeFloat(f float64) error {
+	if f < 0 {
+		return fmt.Errorf("want 0 (unlimited) or more, got %v", f)
+	}
+	return nil
+}
+
+func positiveDuration(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("want a duration above 0 like 30s, got %s", d)
+	}
+	return nil
+}
+
+func notNegativeDuration(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("want 0 or a duration like 5m, got %s", d)
+	}
+	return nil
+}
+
+func portNumber(p int) error {
+	if p < 1 || p > 65535 {
+		return fmt.Errorf("want a port between 1 and 65535, got %d", p)
+	}
+	return nil
+}
+
+func oneOf(s string, allowed ...string) error {
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s, got %q", strings.Join(allowed, ", "), s)
+}
+
+func address(s string, required bool) error {
+	if s == "" {
+		if required {
+			return fmt.Errorf("must not be empty")
+		}
+		return nil
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return fmt.Errorf("must not contain line breaks")
+	}
+	if _, err := mail.ParseAddress(s); err != nil {
+		return fmt.Errorf("want an address like \"Name <news@example.org>\": %v", err)
+	}
+	return nil
+}
+
+func requiredWith(v, other, otherKey string) error {
+	if other != "" && v == "" {
+		return fmt.Errorf("required when %s is set", otherKey)
+	}
+	return nil
+}
+
+func listenAddr(s string) error {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fmt.Errorf("want host:port like 127.0.0.1:8080: %v", err)
+	}
+	return nil
+}
+
+func httpURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL like https://news.example.org, got %q", s)
+	}
+	return nil
+}
+
+func secretKey(s string) error {
+	if s != "" && len(s) < 32 {
+		return fmt.Errorf("want at least 32 characters, got %d", len(s))
+	}
+	return nil
+}
+
+func cronSpec(s string) error {
+	if _, err := cron.ParseStandard(s); err != nil {
+		return fmt.Errorf("want a cron spec like \"0 9 1 * *\": %v", err)
+	}
+	return nil
+}
+
+func timezone(s string) error {
+	if _, err := time.LoadLocation(s); err != nil || s == "" {
+		return fmt.Errorf("want an IANA zone like Europe/Zurich, got %q", s)
+	}
+	return nil
+}
+
+func titleFormat(s string) error {
+	if strings.Count(s, "%s") != 1 || strings.Count(s, "%") != 1 {
+		return fmt.Errorf("want exactly one %%s for the month, e.g. \"eNewsUpdate — %%s\", got %q", s)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+// Package enews holds the domain types shared by every other package. It knows
+// nothing of SQL, SMTP or HTTP: those live in store, mailer and web.
+package enews
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Store methods wrap them; web maps them to HTTP statuses in
+// one place.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+	ErrInvalid  = errors.New("invalid input")
+)
+
+// Item statuses.
+const (
+	ItemDraft     = "draft"
+	ItemPublished = "published"
+	ItemHidden    = "hidden"
+)
+
+// Item is one published piece of content: a news story, an interview, a statement.
+type Item struct {
+	ID          int64
+	Kind        string // News, Spotlight Interview, Statement, Story…
+	Title       string
+	Summary     string // plain text
+	URL         string
+	ImageURL    string
+	ImageAlt    string
+	ImageCredit string
+	PublishedAt time.Time
+	Status      string
+	Source      string // where it came from: a feed URL, "manual", a file name
+	ExternalID  string // unique within Source: a feed GUID, else the link
+}
+
+// Subscriber statuses.
+const (
+	SubscriberPending      = "pending"
+	SubscriberActive       = "active"
+	SubscriberUnsubscribed = "unsubscribed"
+	SubscriberBounced      = "bounced"
+	SubscriberComplained   = "complained"
+)
+
+// Subscriber is one address on the list.
+type Subscriber struct {
+	ID         int64
+	Email      string
+	Name       string
+	Status     string
+	Attributes map[string]string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Issue statuses: draft → approved → sending → sent | skipped | cancelled.
+const (
+	IssueDraft     = "draft"
+	IssueApproved  = "approved"
+	IssueSending   = "sending"
+	IssuePaused    = "paused"
+	IssueSent      = "sent"
+	IssueSkipped   = "skipped"
+	IssueCancelled = "cancelled"
+)
+
+// Issue is one newsletter period, frozen once rendered: every send, preview and
+// archive view shows these bytes.
+type Issue struct {
+	ID         int64
+	Period     Period
+	Status     string
+	Subject    string
+	Preheader  string
+	HTML       string // with placeholder tokens, see digest
+	Text       string
+	ItemIDs    []int64
+	SkipReason string
+	CreatedAt  time.Time
+	SentAt     *time.Time
+}
+
+// Delivery statuses: queued → sending (leased) → sent | failed | retry | skipped.
+const (
+	DeliveryQueued  = "queued"
+	DeliverySending = "sending"
+	DeliverySent    = "sent"
+	DeliveryFailed  = "failed"
+	DeliveryRetry   = "retry"
+	DeliverySkipped = "skipped"
+)
+
+// Period is one calendar month, the unit an issue covers.
+type Period struct {
+	Year  int
+	Month time.Month
+}
+
+// ParsePeriod reads "YYYY-MM".
+func ParsePeriod(s string) (Period, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil || len(s) != 7 {
+		return Period{}, fmt.Errorf("%w: period %q: want YYYY-MM", ErrInvalid, s)
+	}
+	return Period{Year: t.Year(), Month: t.Month()}, nil
+}
+
+// String gives "YYYY-MM".
+func (p Period) String() string { return fmt.Sprintf("%04d-%02d", p.Year, int(p.Month)) }
+
+// Bounds gives the first instant of the month and the first instant of the next,
+// in loc: [start, end).
+func (p Period) Bounds(loc *time.Location) (start, end time.Time) {
+	start = time.Date(p.Year, p.Month, 1, 0, 0, 0, 0, loc)
+	return start, start.AddDate(0, 1, 0)
+}
+
+// Prev is the month before.
+func (p Period) Prev() Period {
+	t := time.Date(p.Year, p.Month, 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	return Period{Year: t.Year(), Month: t.Month()}
+}
+
+// PeriodOf is the month holding t in loc.
+func PeriodOf(t time.Time, loc *time.Location) Period {
+	t = t.In(loc)
+	return Period{Year: t.Year(), Month: t.Month()}
+}

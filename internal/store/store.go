@@ -1,0 +1,114 @@
+// Package store holds every SQL statement enews runs, one file per table, over
+// sqlx and lib/pq. Methods take ctx first, wrap errors with the operation and
+// return enews.ErrNotFound for a missing row.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+// Options are the connection pool settings.
+type Options struct {
+	URL             string
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+}
+
+// Store is the database handle shared by all of enews.
+type Store struct {
+	db *sqlx.DB
+}
+
+// Open connects and pings, so a wrong URL fails at start, not at first use.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	db, err := sqlx.Open("postgres", opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if opts.MaxOpenConns > 0 {
+		db.SetMaxOpenConns(opts.MaxOpenConns)
+	}
+	if opts.MaxIdleConns > 0 {
+		db.SetMaxIdleConns(opts.MaxIdleConns)
+	}
+	if opts.ConnMaxLifetime > 0 {
+		db.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	}
+	s := &Store{db: db}
+	if err := s.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the pool for the few callers (migrations, the leader lock) that
+// need a plain *sql.DB or a dedicated connection.
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when fn returns nil and rolling
+// back otherwise (also on panic).
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error) (err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", op, err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", op, err)
+	}
+	return nil
+}
+
+// wrap names the operation and maps a missing row and constraint violations to
+// the domain's sentinel errors.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s: %w", op, enews.ErrNotFound)
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("store: %s: %w: %s", op, enews.ErrConflict, pqErr.Message)
+		case "23514", "23502", "22P02", "22001", "23503": // check, not null, bad text repr, too long, foreign key
+			return fmt.Errorf("store: %s: %w: %s", op, enews.ErrInvalid, pqErr.Message)
+		}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
