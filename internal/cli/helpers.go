@@ -32,5 +32,8 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 // extraCommands lists the command groups beyond the basics; each file adds
 // its own constructor here.
 func (a *app) extraCommands() []func() *cobra.Command {
-	return []func() *cobra.Command{}
+	return []func() *cobra.Command{
+		a.itemsCommand,
+		a.issueCommand,
+	}
 }

@@ -134,12 +134,12 @@ func Default() Config {
 		},
 		Newsletter: Newsletter{
 			ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/empent/areas/coop",
-			TitleFormat: "eNewsUpdate — %s",
+			TitleFormat: "eNewsUpdate — {{.Month}} {{.Year}}",
 			Intro:       "Recent news and developments on cooperatives and the wider social and solidarity economy.",
 			Outro:       "Thank you for reading. Forward this email to colleagues who may be interested.",
 			OrgAddress:  "International Labour Organization, Route des Morillons 4, 1211 Geneva 22, Switzerland",
 			Reason:      "You receive this email because you subscribed to the eNewsUpdate.",
-			ListID:      "eNewsUpdate <enewsupdate.localhost>",
+			ListID:      "enewsupdate.localhost",
 		},
 		Content: Content{
 			DefaultKind: "News", MaxSummary: 400, MaxItems: 30, MinItems: 1,

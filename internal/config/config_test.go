@@ -50,7 +50,8 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"duration", "ENEWS_SENDING_LEASE=soon", "sending.lease"},
 		{"short secret", "ENEWS_WEB_SECRET_KEY=short", "web.secret_key"},
 		{"from with CRLF", "ENEWS_SMTP_FROM=a@b.org\r\nBcc: x@y.org", "smtp.from"},
-		{"title format", "ENEWS_NEWSLETTER_TITLE_FORMAT=News", "newsletter.title_format"},
+		{"title format", "ENEWS_NEWSLETTER_TITLE_FORMAT=eNewsUpdate {{.Month", "newsletter.title_format"},
+		{"list id", "ENEWS_NEWSLETTER_LIST_ID=News <x>", "newsletter.list_id"},
 		{"base url", "ENEWS_WEB_BASE_URL=news.example.org", "web.base_url"},
 	}
 	for _, tc := range tests {

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -38,7 +39,7 @@ func (c Config) Validate() error {
 		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
 		{"newsletter.product_name", nonEmpty(c.Newsletter.ProductName)},
 		{"newsletter.title_format", titleFormat(c.Newsletter.TitleFormat)},
-		{"newsletter.list_id", nonEmpty(c.Newsletter.ListID)},
+		{"newsletter.list_id", listID(c.Newsletter.ListID)},
 		{"content.default_kind", nonEmpty(c.Content.DefaultKind)},
 		{"content.max_summary", positive(c.Content.MaxSummary)},
 		{"content.max_items", positive(c.Content.MaxItems)},
@@ -227,8 +228,15 @@ func timezone(s string) error {
 }
 
 func titleFormat(s string) error {
-	if strings.Count(s, "%s") != 1 || strings.Count(s, "%") != 1 {
-		return fmt.Errorf("want exactly one %%s for the month, e.g. \"eNewsUpdate — %%s\", got %q", s)
+	if _, err := template.New("title").Parse(s); err != nil || strings.TrimSpace(s) == "" {
+		return fmt.Errorf("want a template like \"eNewsUpdate — {{.Month}} {{.Year}}\", got %q", s)
+	}
+	return nil
+}
+
+func listID(s string) error {
+	if s == "" || strings.ContainsAny(s, " <>\r\n") || !strings.Contains(s, ".") {
+		return fmt.Errorf("want a dotted id like enewsupdate.example.org, got %q", s)
 	}
 	return nil
 }

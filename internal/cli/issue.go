@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+)
+
+func (a *app) issueCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "issue", Short: "Preview, create, approve, send and watch monthly issues"}
+	cmd.AddCommand(a.issuePreviewCommand(), a.issueCreateCommand(), a.issueSendCommand(), a.issueStatusCommand(),
+		a.issueTransitionCommand("approve", "Approve a draft issue for sending", enews.IssueApproved, enews.IssueDraft),
+		a.issueTransitionCommand("pause", "Pause sending; every sender stops within a second", enews.IssuePaused, enews.IssueSending),
+		a.issueTransitionCommand("resume", "Resume a paused issue (then run `issue send` or let `serve` continue)", enews.IssueSending, enews.IssuePaused),
+		a.issueTransitionCommand("cancel", "Cancel an issue: nothing more is sent", enews.IssueCancelled,
+			enews.IssueDraft, enews.IssueApproved, enews.IssueSending, enews.IssuePaused),
+	)
+	return cmd
+}
+
+func periodFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVar(p, "period", "", "the issue's month, YYYY-MM (required)")
+	_ = cmd.MarkFlagRequired("period")
+}
+
+func (a *app) issuePreviewCommand() *cobra.Command {
+	var period, out string
+	var text bool
+	cmd := &cobra.Command{
+		Use:   "preview --period YYYY-MM [--out FILE] [--text]",
+		Short: "Render a month's issue without sending it (the frozen issue when one exists)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := enews.ParsePeriod(period)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(st *store.Store) error {
+				html, txt, items, err := a.previewParts(ctx, st, p)
+				if err != nil {
+					return err
+				}
+				tmpl, err := digest.Compile(html, txt)
+				if err != nil {
+					return err
+				}
+				var msg digest.Message
+				tmpl.Execute(&msg, digest.SampleValues())
+				body := msg.HTML
+				if text {
+					body = msg.Text
+				}
+				fmt.Fprintf(a.stderr, "issue %s holds %d items:\n", p, len(items))
+				for _, it := range items {
+					fmt.Fprintf(a.stderr, "  %s  %-20s %s\n", it.PublishedAt.In(a.cfg.Location()).Format("2006-01-02"), it.Kind, clipText(it.Title, 80))
+				}
+				if out == "" {
+					_, err = a.stdout.Write(body)
+					return err
+				}
+				if err := os.WriteFile(out, body, 0o644); err != nil {
+					return fmt.Errorf("preview: %w", err)
+				}
+				fmt.Fprintf(a.stderr, "wrote %s\n", out)
+				return nil
+			})
+		},
+	}
+	periodFlag(cmd, &period)
+	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
+	cmd.Flags().BoolVar(&text, "text", false, "the plain-text part instead of the HTML")
+	return cmd
+}
+
+// previewParts gives the frozen issue when there is one, so the preview shows
+// the bytes subscribers get; otherwise it renders the month now.
+func (a *app) previewParts(ctx context.Context, st *store.Store, p enews.Period) (html, text string, items []enews.Item, err error) {
+	if is, err := st.IssueByPeriod(ctx, p); err == nil && is.HTML != "" {
+		items, err := st.ItemsByID(ctx, is.ItemIDs)
+		return is.HTML, is.Text, items, err
+	} else if err != nil && !errors.Is(err, enews.ErrNotFound) {
+		return "", "", nil, err
+	}
+	svc, err := a.issues(st)
+	if err != nil {
+		return "", "", nil, err
+	}
+	c, err := svc.Collect(ctx, p)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if len(c.Items) == 0 {
+		return "", "", nil, fmt.Errorf("issue %s: no published items in that month: %w", p, enews.ErrInvalid)
+	}
+	r, err := svc.Render(p, c)
+	return r.HTML, r.Text, c.Items, err
+}
+
+func (a *app) issueCreateCommand() *cobra.Command {
+	var period string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "create --period YYYY-MM [--force]",
+		Short: "Collect, render and freeze a month's issue (finds the existing one if there is one)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := enews.ParsePeriod(period)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(st *store.Store) error {
+				svc, err := a.issues(st)
+				if err != nil {
+					return err
+				}
+				is, created, err := svc.Create(ctx, p, force)
+				if err != nil {
+					return err
+				}
+				verb := "exists"
+				if created {
+					verb = "created"
+				}
+				fmt.Fprintf(a.stdout, "issue %s %s: %s, %d items, subject %q%s\n", p, verb, is.Status, len(is.ItemIDs), is.Subject, reasonSuffix(is))
+				return nil
+			})
+		},
+	}
+	periodFlag(cmd, &period)
+	cmd.Flags().BoolVar(&force, "force", false, "create even in a quiet month (fewer than content.min_items items)")
+	return cmd
+}
+
+func reasonSuffix(is enews.Issue) string {
+	if is.SkipReason == "" {
+		return ""
+	}
+	return " (" + is.SkipReason + ")"
+}
+
+func (a *app) issueTransitionCommand(name, short, to string, from ...string) *cobra.Command {
+	var period string
+	cmd := &cobra.Command{
+		Use:   name + " --period YYYY-MM",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := enews.ParsePeriod(period)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(st *store.Store) error {
+				is, err := st.IssueByPeriod(ctx, p)
+				if err != nil {
+					return err
+				}
+				if _, err := st.TransitionIssue(ctx, is.ID, to, from...); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "issue %s is now %s\n", p, to)
+				return nil
+			})
+		},
+	}
+	periodFlag(cmd, &period)
+	return cmd
+}
+
+// engine builds a delivery engine and the compiled issue, returning a close
+// function for the SMTP pool.
+func (a *app) engine(st *store.Store, is enews.Issue, metrics *delivery.Metrics) (*delivery.Engine, *delivery.Compiled, func(), error) {
+	l, err := a.links()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pool, err := a.pool(nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := delivery.Compile(is, l)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e := delivery.New(st, a.mailSender(pool, l), delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
+	return e, c, func() { _ = pool.Close(context.Background()) }, nil
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+)
+
+func (a *app) issueSendCommand() *cobra.Command {
+	var period, to string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "send --period YYYY-MM [--yes] | --period YYYY-MM --to ADDRESS",
+		Short: "Send a month's issue to every subscriber in the foreground, or a test copy with --to",
+		Long: `Send creates the month's issue if needed, fans it out to every active
+subscriber and sends until nothing is left, with progress on a terminal.
+Ctrl-C stops cleanly (messages in flight finish) and a rerun resumes.
+A sent issue sends nothing more. With --to ADDRESS, one test copy of the
+frozen issue goes to that address only, outside the ledger.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := enews.ParsePeriod(period)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(st *store.Store) error {
+				svc, err := a.issues(st)
+				if err != nil {
+					return err
+				}
+				is, _, err := svc.Create(ctx, p, false)
+				if err != nil {
+					return err
+				}
+				if to != "" {
+					return a.sendTest(ctx, is, to)
+				}
+				return a.sendIssue(ctx, st, is, yes)
+			})
+		},
+	}
+	periodFlag(cmd, &period)
+	cmd.Flags().StringVar(&to, "to", "", "send one test copy to this address only (not recorded in the ledger)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) sendTest(ctx context.Context, is enews.Issue, to string) error {
+	if is.HTML == "" {
+		return fmt.Errorf("issue %s is %s%s: nothing to send: %w", is.Period, is.Status, reasonSuffix(is), enews.ErrInvalid)
+	}
+	if strings.ContainsAny(to, "\r\n") || !strings.Contains(to, "@") {
+		return fmt.Errorf("--to %q: want an email address: %w", to, enews.ErrInvalid)
+	}
+	l, err := a.links()
+	if err != nil {
+		return err
+	}
+	pool, err := a.pool(nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close(context.Background())
+	c, err := delivery.Compile(is, l)
+	if err != nil {
+		return err
+	}
+	if err := a.mailSender(pool, l).SendTest(ctx, c, to); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "test copy of issue %s sent to %s\n", is.Period, to)
+	return nil
+}
+
+func (a *app) sendIssue(ctx context.Context, st *store.Store, is enews.Issue, yes bool) error {
+	switch is.Status {
+	case enews.IssueSent:
+		fmt.Fprintf(a.stdout, "issue %s was sent on %s: nothing more to send\n", is.Period, is.SentAt.In(a.cfg.Location()).Format("2006-01-02 15:04"))
+		return nil
+	case enews.IssueSkipped, enews.IssueCancelled:
+		return fmt.Errorf("issue %s is %s%s: %w", is.Period, is.Status, reasonSuffix(is), enews.ErrConflict)
+	case enews.IssueDraft:
+		return fmt.Errorf("issue %s awaits approval: run `enews issue approve --period %s`: %w", is.Period, is.Period, enews.ErrConflict)
+	case enews.IssuePaused:
+		return fmt.Errorf("issue %s is paused: run `enews issue resume --period %s` first: %w", is.Period, is.Period, enews.ErrConflict)
+	case enews.IssueApproved:
+		if !yes && isTerminal(a.stdin) {
+			fmt.Fprintf(a.stdout, "Send %q to every active subscriber? [y/N] ", is.Subject)
+			line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+			if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+				return fmt.Errorf("not sent: not confirmed")
+			}
+		}
+		added, err := st.StartSending(ctx, is.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "issue %s: %d deliveries queued\n", is.Period, added)
+		is.Status = enews.IssueSending
+	}
+	e, c, closePool, err := a.engine(st, is, nil)
+	if err != nil {
+		return err
+	}
+	defer closePool()
+	stopProgress := a.progress(ctx, st, is)
+	sum, err := e.Run(ctx, is, c, true)
+	stopProgress()
+	if err != nil {
+		return err
+	}
+	stats, serr := st.Stats(context.WithoutCancel(ctx), is.ID)
+	if serr != nil {
+		return serr
+	}
+	fmt.Fprintf(a.stdout, "issue %s: this run sent %d, retried %d, failed %d, skipped %d; ledger: %s\n",
+		is.Period, sum.Sent, sum.Retried, sum.Failed, sum.Skipped, formatCounts(stats))
+	switch {
+	case sum.Done:
+		fmt.Fprintf(a.stdout, "issue %s is sent\n", is.Period)
+	case sum.Stopped != "":
+		fmt.Fprintf(a.stdout, "stopped: issue is %s\n", sum.Stopped)
+	case ctx.Err() != nil:
+		fmt.Fprintf(a.stdout, "interrupted: run the same command again to resume\n")
+	}
+	return nil
+}
+
+// progress prints a one-line progress display on a terminal until stopped.
+func (a *app) progress(ctx context.Context, st *store.Store, is enews.Issue) func() {
+	if !isTerminal(a.stdout) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(a.stdout, "\r\033[K")
+				return
+			case <-t.C:
+				s, err := st.Stats(ctx, is.ID)
+				if err == nil {
+					fmt.Fprintf(a.stdout, "\r\033[K%s", progressLine(s))
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func progressLine(s store.DeliveryStats) string {
+	total := s.Total()
+	finished := s.ByStatus[enews.DeliverySent] + s.ByStatus[enews.DeliveryFailed] + s.ByStatus[enews.DeliverySkipped]
+	width := 30
+	filled := 0
+	if total > 0 {
+		filled = int(int64(width) * finished / total)
+	}
+	return fmt.Sprintf("[%s%s] %d/%d  %d/min", strings.Repeat("#", filled), strings.Repeat(".", width-filled), finished, total, s.SentLastMin)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func formatCounts(s store.DeliveryStats) string {
+	var parts []string
+	for _, st := range []string{enews.DeliveryQueued, enews.DeliverySending, enews.DeliveryRetry, enews.DeliverySent, enews.DeliveryFailed, enews.DeliverySkipped} {
+		if n := s.ByStatus[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "empty"
+	}
+	return strings.Join(parts, ", ")
+}
+

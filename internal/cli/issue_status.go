@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+)
+
+func (a *app) issueStatusCommand() *cobra.Command {
+	var period string
+	var watch bool
+	cmd := &cobra.Command{
+		Use:   "status --period YYYY-MM [--watch]",
+		Short: "Show an issue's state, delivery counts, rate, ETA, deliveries in doubt and recent errors",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := enews.ParsePeriod(period)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(st *store.Store) error {
+				for {
+					if err := a.printStatus(ctx, st, p, watch); err != nil {
+						return err
+					}
+					if !watch {
+						return nil
+					}
+					select {
+					case <-ctx.Done():
+						return nil
+					case <-time.After(2 * time.Second):
+					}
+				}
+			})
+		},
+	}
+	periodFlag(cmd, &period)
+	cmd.Flags().BoolVar(&watch, "watch", false, "refresh every 2 seconds until interrupted")
+	return cmd
+}
+
+func (a *app) printStatus(ctx context.Context, st *store.Store, p enews.Period, clear bool) error {
+	is, err := st.IssueByPeriod(ctx, p)
+	if err != nil {
+		return err
+	}
+	s, err := st.Stats(ctx, is.ID)
+	if err != nil {
+		return err
+	}
+	if clear && isTerminal(a.stdout) {
+		fmt.Fprint(a.stdout, "\033[H\033[2J")
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, is.Status, reasonSuffix(is))
+	fmt.Fprintf(w, "subject: %s\nitems: %d\n", is.Subject, len(is.ItemIDs))
+	fmt.Fprintf(w, "deliveries: %d (%s)\n", s.Total(), formatCounts(s))
+	left := s.ByStatus[enews.DeliveryQueued] + s.ByStatus[enews.DeliveryRetry] + s.ByStatus[enews.DeliverySending]
+	fmt.Fprintf(w, "rate: %d/min", s.SentLastMin)
+	if s.SentLastMin > 0 && left > 0 {
+		fmt.Fprintf(w, ", ETA %s", (time.Duration(float64(left)/float64(s.SentLastMin)*60) * time.Second).Round(time.Second))
+	}
+	fmt.Fprintln(w)
+	// In doubt: leases that ran out because their sender died. Each may have
+	// been sent once already; at most sending.connections per dead process
+	// were really on the wire.
+	fmt.Fprintf(w, "in doubt after a crash (possible duplicates): %d\n", s.InDoubt)
+	if len(s.RecentErrors) > 0 {
+		fmt.Fprintln(w, "recent errors:")
+		for _, e := range s.RecentErrors {
+			fmt.Fprintf(w, "  subscriber %d  %s  attempt %d  %s  %s\n", e.SubscriberID, e.Status, e.Attempts,
+				e.At.In(a.cfg.Location()).Format("01-02 15:04:05"), clipText(e.Reply, 80))
+		}
+	}
+	return nil
+}

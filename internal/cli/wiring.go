@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/store"
+)
+
+// theme is the email theme: the embedded one, or newsletter.templates_dir.
+func (a *app) theme() fs.FS {
+	if d := a.cfg.Newsletter.TemplatesDir; d != "" {
+		return os.DirFS(d)
+	}
+	return nil
+}
+
+func (a *app) renderer() (*digest.Renderer, error) {
+	n := a.cfg.Newsletter
+	r, err := digest.NewRenderer(digest.Config{
+		ProductName: n.ProductName, ProductURL: n.ProductURL, LogoURL: n.LogoURL,
+		TitleFormat: n.TitleFormat, Intro: n.Intro, Outro: n.Outro,
+		OrgAddress: n.OrgAddress, Reason: n.Reason, Location: a.cfg.Location(),
+	}, a.theme())
+	if err != nil {
+		return nil, fmt.Errorf("newsletter: %w", err)
+	}
+	return r, nil
+}
+
+func (a *app) issues(st *store.Store) (*delivery.Issues, error) {
+	r, err := a.renderer()
+	if err != nil {
+		return nil, err
+	}
+	c := a.cfg.Content
+	return delivery.NewIssues(st, r, delivery.Policy{
+		Location: a.cfg.Location(), MaxItems: c.MaxItems, MinItems: c.MinItems,
+		SendQuietMonths: c.QuietMonth == "send", RequireApproval: a.cfg.Schedule.RequireApprove,
+	}, a.log), nil
+}
+
+func (a *app) signer() (*signing.Signer, error) {
+	if err := a.cfg.RequireSecret(); err != nil {
+		return nil, err
+	}
+	return signing.New([]byte(a.cfg.Web.SecretKey))
+}
+
+func (a *app) links() (*links.Links, error) {
+	s, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	return links.New(a.cfg.Web.BaseURL, s), nil
+}
+
+func (a *app) pool(obs mailer.Observer) (*mailer.Pool, error) {
+	s := a.cfg.SMTP
+	cfg := mailer.Config{
+		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password,
+		From: s.From, ReplyTo: s.ReplyTo, ConnectTimeout: s.ConnectTimeout, SendTimeout: s.SendTimeout,
+		Connections: a.cfg.Sending.Connections, RatePerSecond: a.cfg.Sending.RatePerSecond, HeloName: s.HeloName,
+	}
+	if d := a.cfg.DKIM; d.KeyFile != "" {
+		cfg.DKIM = &mailer.DKIMConfig{Domain: d.Domain, Selector: d.Selector, KeyFile: d.KeyFile}
+	}
+	var opts []mailer.Option
+	if obs != nil {
+		opts = append(opts, mailer.WithObserver(obs))
+	}
+	return mailer.NewPool(cfg, a.log, opts...)
+}
+
+func (a *app) mailSender(p *mailer.Pool, l *links.Links) *delivery.MailSender {
+	n := a.cfg.Newsletter
+	return delivery.NewMailSender(p, l, n.ListID, n.ProductName, a.cfg.SMTP.UnsubscribeTo)
+}
+
+func (a *app) engineOptions() delivery.Options {
+	s := a.cfg.Sending
+	host, _ := os.Hostname()
+	return delivery.Options{
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Connections: s.Connections, BatchSize: s.BatchSize,
+		RatePerSecond: s.RatePerSecond, Lease: s.Lease, MaxAttempts: s.MaxAttempts,
+		RetryBase: s.RetryBase, RetryMax: s.RetryMax, BounceThreshold: s.BounceThreshold,
+	}
+}

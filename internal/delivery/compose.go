@@ -1,0 +1,96 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+)
+
+// Compiled is a frozen issue split once into literal segments and tokens,
+// so personalising one message is a few appends.
+type Compiled struct {
+	Issue   enews.Issue
+	tmpl    *digest.Template
+	viewURL string
+}
+
+// Compile prepares a frozen issue for sending; it fails if the stored HTML or
+// text lost a placeholder token.
+func Compile(issue enews.Issue, l *links.Links) (*Compiled, error) {
+	t, err := digest.Compile(issue.HTML, issue.Text)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: issue %s: %w", issue.Period, err)
+	}
+	return &Compiled{Issue: issue, tmpl: t, viewURL: l.Archive(issue.Period)}, nil
+}
+
+// MailSender composes each recipient's message and sends it through a
+// go-mail connection pool.
+type MailSender struct {
+	pool     *mailer.Pool
+	links    *links.Links
+	mailto   string
+	listID   string
+	listName string
+	domain   string // for Message-IDs
+	bufs     sync.Pool
+}
+
+// NewMailSender wires the pool and the link builder. listID is the List-Id
+// id (e.g. enewsupdate.example.org), also the Message-ID domain.
+func NewMailSender(pool *mailer.Pool, l *links.Links, listID, listName, unsubscribeMailto string) *MailSender {
+	m := &MailSender{pool: pool, links: l, listID: listID, listName: listName, domain: listID}
+	if unsubscribeMailto != "" {
+		m.mailto = "mailto:" + strings.TrimPrefix(unsubscribeMailto, "mailto:") + "?subject=unsubscribe"
+	}
+	m.bufs.New = func() any { return new(digest.Message) }
+	return m
+}
+
+// Send personalises and sends one message.
+func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled) error {
+	buf := m.bufs.Get().(*digest.Message)
+	defer m.bufs.Put(buf)
+	unsub := m.links.Unsubscribe(r.SubscriberID)
+	c.tmpl.Execute(buf, digest.Values{UnsubscribeURL: unsub, ViewURL: c.viewURL, Name: r.Name})
+	msg := &mailer.Message{
+		To: r.Email, ToName: r.Name, Subject: c.Issue.Subject,
+		Text: buf.Text, HTML: buf.HTML,
+		MessageID:      mailer.MessageID(r.IssueID, r.SubscriberID, m.domain),
+		UnsubscribeURL: unsub, UnsubscribeMailto: m.mailto,
+		ListID: m.listID, ListName: m.listName,
+	}
+	return m.pool.Send(ctx, msg)
+}
+
+// SendTest sends one copy of a frozen issue to an address outside the
+// ledger, with sample links; the subject says it is a test.
+func (m *MailSender) SendTest(ctx context.Context, c *Compiled, to string) error {
+	var buf digest.Message
+	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: m.links.Subscribe(), ViewURL: c.viewURL})
+	return m.pool.Send(ctx, &mailer.Message{
+		To: to, Subject: "[TEST] " + c.Issue.Subject, Text: buf.Text, HTML: buf.HTML,
+		UnsubscribeURL: m.links.Subscribe(), ListID: m.listID, ListName: m.listName,
+	})
+}
+
+// ClassifyMailError reads a mailer.SendError; anything else (which the pool
+// does not return) counts as temporary so it is retried, never lost.
+func ClassifyMailError(err error) (temporary, hardBounce bool, reply string) {
+	var se *mailer.SendError
+	if errors.As(err, &se) {
+		reply = se.Reply
+		if reply == "" {
+			reply = se.Error()
+		}
+		return se.Temporary, se.IsHardBounce(), reply
+	}
+	return true, false, err.Error()
+}

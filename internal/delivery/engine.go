@@ -1,0 +1,292 @@
+// Package delivery sends a frozen issue to everyone in its ledger: senders
+// claim batches with FOR UPDATE SKIP LOCKED under a lease, personalise each
+// message, send it over pooled SMTP connections and record outcomes in
+// batches. Any number of engines in any number of processes may work on one
+// issue at once.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+)
+
+// Ledger is what the engine needs of the store.
+type Ledger interface {
+	ReclaimExpired(ctx context.Context, issueID int64) (int64, error)
+	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]store.Claimed, error)
+	Record(ctx context.Context, issueID int64, owner string, outs []store.Outcome, bounceThreshold int) error
+	IssueStatus(ctx context.Context, id int64) (string, error)
+	CompleteIssue(ctx context.Context, id int64) (bool, error)
+	NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error)
+	ReleaseLeases(ctx context.Context, owner string) (int64, error)
+}
+
+// Sender delivers one composed message; mailer.Pool is the real one.
+type Sender interface {
+	Send(ctx context.Context, r Recipient, issue *Compiled) error
+}
+
+// Classify reads a send error: temporary (retry later), hard bounce (5.1.x),
+// and the SMTP reply to store.
+type Classify func(err error) (temporary, hardBounce bool, reply string)
+
+// Options tune an engine.
+type Options struct {
+	Owner           string // unique per process: host:pid:random
+	Connections     int    // concurrent sends, and the bound on in-doubt messages after a crash
+	BatchSize       int
+	RatePerSecond   float64
+	Lease           time.Duration
+	MaxAttempts     int
+	RetryBase       time.Duration
+	RetryMax        time.Duration
+	BounceThreshold int
+	PollInterval    time.Duration // how often pause/cancel is noticed and idle senders look again
+	DrainTimeout    time.Duration // on stop, how long an in-flight message may take to finish
+}
+
+// Engine sends issues.
+type Engine struct {
+	ledger   Ledger
+	sender   Sender
+	classify Classify
+	opts     Options
+	log      *slog.Logger
+	metrics  *Metrics
+}
+
+// New builds an engine. metrics may be nil.
+func New(ledger Ledger, sender Sender, classify Classify, opts Options, log *slog.Logger, metrics *Metrics) *Engine {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 500 * time.Millisecond
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	return &Engine{ledger: ledger, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
+}
+
+// Summary counts what one Run did.
+type Summary struct {
+	Sent, Failed, Retried, Skipped, HandedBack int64
+	Done                                       bool // the issue is fully sent
+	Stopped                                    string
+}
+
+// Run sends issue until nothing is left to send (Done), the issue leaves the
+// sending state (paused or cancelled: Stopped says which), or ctx ends. On
+// ctx's end in-flight messages finish, their outcomes are recorded and every
+// unsent lease is handed back: a SIGTERM makes no duplicates.
+func (e *Engine) Run(ctx context.Context, issue enews.Issue, c *Compiled, waitRetries bool) (Summary, error) {
+	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan store.Claimed, e.opts.Connections),
+		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{})}
+	recordCtx := context.WithoutCancel(ctx)
+	var recWG, sendWG sync.WaitGroup
+	recWG.Add(1)
+	go func() { defer recWG.Done(); r.recorder(recordCtx) }()
+	for i := 0; i < e.opts.Connections; i++ {
+		sendWG.Add(1)
+		go func() { defer sendWG.Done(); r.sender(ctx) }()
+	}
+	err := r.claimer(ctx, waitRetries)
+	close(r.jobs)
+	sendWG.Wait()
+	close(r.outcomes)
+	recWG.Wait()
+	if err == nil {
+		err = r.recordErr
+	}
+	// Every sender has stopped, so a lease still held by this run belongs to
+	// no message in flight: hand it back rather than wait for it to expire.
+	if n, rerr := e.ledger.ReleaseLeases(recordCtx, r.owner); rerr != nil && err == nil {
+		err = rerr
+	} else if n > 0 {
+		e.log.Warn("released leases left by a stopped run", "issue", issue.ID, "count", n)
+	}
+	s := r.summary()
+	if err != nil {
+		return s, err
+	}
+	done, cerr := e.ledger.CompleteIssue(recordCtx, issue.ID)
+	s.Done = done
+	return s, cerr
+}
+
+type pending struct {
+	out  store.Outcome
+	done chan struct{} // closed once the outcome is committed; nil: nobody waits
+}
+
+type run struct {
+	e                                          *Engine
+	owner                                      string // this run's lease owner: unique, so leases left at the end are surely ours
+	issue                                      enews.Issue
+	compiled                                   *Compiled
+	jobs                                       chan store.Claimed
+	outcomes                                   chan pending
+	stop                                       chan struct{} // closed when the issue is paused or cancelled
+	stopOnce                                   sync.Once
+	stopWhy                                    atomic.Value
+	sent, failed, retried, skipped, handedBack atomic.Int64
+	recordErr                                  error
+}
+
+func (r *run) halt(why string) {
+	r.stopOnce.Do(func() { r.stopWhy.Store(why); close(r.stop) })
+}
+
+func (r *run) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *run) summary() Summary {
+	s := Summary{Sent: r.sent.Load(), Failed: r.failed.Load(), Retried: r.retried.Load(),
+		Skipped: r.skipped.Load(), HandedBack: r.handedBack.Load()}
+	if why, ok := r.stopWhy.Load().(string); ok {
+		s.Stopped = why
+	}
+	return s
+}
+
+// claimer leases batches and feeds the senders, and watches the issue's
+// status so a pause is honoured within PollInterval.
+func (r *run) claimer(ctx context.Context, waitRetries bool) error {
+	e := r.e
+	lastCheck := time.Time{}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(lastCheck) >= e.opts.PollInterval {
+			lastCheck = time.Now()
+			st, err := e.ledger.IssueStatus(ctx, r.issue.ID)
+			if err != nil {
+				return ignoreCancel(ctx, err)
+			}
+			if st != enews.IssueSending {
+				r.halt(st)
+				return nil
+			}
+			if _, err := e.ledger.ReclaimExpired(ctx, r.issue.ID); err != nil {
+				return ignoreCancel(ctx, err)
+			}
+		}
+		// The claim itself is not cancelled: a cancel racing the commit
+		// would leave leased rows this run does not know of.
+		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		batch, err := e.ledger.Claim(claimCtx, r.issue.ID, r.owner, r.claimSize(), e.opts.Lease)
+		cancel()
+		if err != nil {
+			return ignoreCancel(ctx, err)
+		}
+		if len(batch) == 0 {
+			wait, more, err := r.idleWait(ctx, waitRetries)
+			if err != nil || !more {
+				return ignoreCancel(ctx, err)
+			}
+			if !sleep(ctx, r.stop, wait) {
+				return nil
+			}
+			continue
+		}
+		for i, c := range batch {
+			select {
+			case r.jobs <- c:
+			case <-ctx.Done():
+				r.handBack(batch[i:])
+				return nil
+			case <-r.stop:
+				r.handBack(batch[i:])
+				return nil
+			}
+		}
+	}
+}
+
+// idleWait decides what to do when nothing is claimable now: wait for a retry
+// that falls due, or for another process's lease to end, or stop.
+func (r *run) idleWait(ctx context.Context, waitRetries bool) (time.Duration, bool, error) {
+	next, ok, err := r.e.ledger.NextAttempt(ctx, r.issue.ID)
+	if err != nil || !ok {
+		return 0, false, err // nothing queued, retrying or leased: done
+	}
+	if !waitRetries {
+		return 0, false, nil
+	}
+	wait := time.Until(next)
+	if wait < 0 || wait > r.e.opts.PollInterval {
+		wait = r.e.opts.PollInterval
+	}
+	return wait, true, nil
+}
+
+func (r *run) claimSize() int {
+	n := r.e.opts.BatchSize
+	// With a slow rate limit a big batch would sit leased past its lease.
+	if rate := r.e.opts.RatePerSecond; rate > 0 {
+		if fit := int(rate * r.e.opts.Lease.Seconds() / 2); fit < n {
+			n = max(fit, 1)
+		}
+	}
+	return n
+}
+
+func (r *run) handBack(cs []store.Claimed) {
+	for _, c := range cs {
+		r.handedBack.Add(1)
+		r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: enews.DeliveryQueued}}
+	}
+}
+
+func ignoreCancel(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-stop:
+		return false
+	}
+}
+
+// backoff is exponential with jitter: base·2^(attempt-1), capped, then a
+// random 50–100% of it so retries from a burst of 451s spread out.
+func backoff(base, maxWait time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func randomID() string {
+	return strconv.FormatUint(rand.Uint64(), 36)
+}

@@ -1,0 +1,9 @@
+package delivery
+
+import (
+	"errors"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, enews.ErrNotFound) }

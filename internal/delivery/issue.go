@@ -1,0 +1,110 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/enews"
+)
+
+// IssueStore is what issue creation needs of the store.
+type IssueStore interface {
+	PublishedInPeriod(ctx context.Context, p enews.Period, loc *time.Location) ([]enews.Item, error)
+	CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, bool, error)
+	IssueByPeriod(ctx context.Context, p enews.Period) (enews.Issue, error)
+}
+
+// Policy is what decides an issue's first status.
+type Policy struct {
+	Location        *time.Location
+	MaxItems        int
+	MinItems        int
+	SendQuietMonths bool // false: a month with fewer than MinItems is skipped
+	RequireApproval bool
+}
+
+// Issues collects, renders and freezes issues.
+type Issues struct {
+	store    IssueStore
+	renderer *digest.Renderer
+	policy   Policy
+	log      *slog.Logger
+}
+
+// NewIssues builds the issue service.
+func NewIssues(st IssueStore, r *digest.Renderer, p Policy, log *slog.Logger) *Issues {
+	return &Issues{store: st, renderer: r, policy: p, log: log}
+}
+
+// Collection is the month's items and those left out for exceeding MaxItems.
+type Collection struct {
+	Items    []enews.Item
+	Overflow []enews.Item
+}
+
+// Collect returns the period's published items, newest first, cut at MaxItems.
+func (s *Issues) Collect(ctx context.Context, p enews.Period) (Collection, error) {
+	items, err := s.store.PublishedInPeriod(ctx, p, s.policy.Location)
+	if err != nil {
+		return Collection{}, err
+	}
+	c := Collection{Items: items}
+	if s.policy.MaxItems > 0 && len(items) > s.policy.MaxItems {
+		c.Items, c.Overflow = items[:s.policy.MaxItems], items[s.policy.MaxItems:]
+	}
+	return c, nil
+}
+
+// Render renders a collection without storing anything (preview).
+func (s *Issues) Render(p enews.Period, c Collection) (digest.Rendered, error) {
+	return s.renderer.Render(p, c.Items)
+}
+
+// Create freezes the period's issue, or returns the one that exists: a second
+// create, from any process, finds the first. A quiet month is recorded as
+// skipped with its reason unless force is set.
+func (s *Issues) Create(ctx context.Context, p enews.Period, force bool) (enews.Issue, bool, error) {
+	if is, err := s.store.IssueByPeriod(ctx, p); err == nil {
+		return is, false, nil
+	} else if !isNotFound(err) {
+		return enews.Issue{}, false, err
+	}
+	c, err := s.Collect(ctx, p)
+	if err != nil {
+		return enews.Issue{}, false, err
+	}
+	for _, it := range c.Overflow {
+		s.log.Warn("item left out of issue: over content.max_items", "period", p.String(), "item", it.ID, "title", it.Title)
+	}
+	is := enews.Issue{Period: p, Status: enews.IssueApproved}
+	if s.policy.RequireApproval {
+		is.Status = enews.IssueDraft
+	}
+	switch {
+	case len(c.Items) == 0 && force:
+		return enews.Issue{}, false, fmt.Errorf("delivery: issue %s: no published items in that month: %w", p, enews.ErrInvalid)
+	case len(c.Items) == 0:
+		is.Status, is.SkipReason = enews.IssueSkipped, "no published items in that month"
+	case len(c.Items) < s.policy.MinItems && !s.policy.SendQuietMonths && !force:
+		is.Status = enews.IssueSkipped
+		is.SkipReason = fmt.Sprintf("quiet month: %d published items, content.min_items is %d", len(c.Items), s.policy.MinItems)
+	}
+	if is.Status != enews.IssueSkipped {
+		r, err := s.renderer.Render(p, c.Items)
+		if err != nil {
+			return enews.Issue{}, false, fmt.Errorf("delivery: render issue %s: %w", p, err)
+		}
+		is.Subject, is.Preheader, is.HTML, is.Text = r.Subject, r.Preheader, r.HTML, r.Text
+		for _, it := range c.Items {
+			is.ItemIDs = append(is.ItemIDs, it.ID)
+		}
+	}
+	created, ok, err := s.store.CreateIssue(ctx, is)
+	if err == nil && ok {
+		s.log.Info("issue created", "period", p.String(), "issue", created.ID, "status", created.Status, "items", len(created.ItemIDs))
+	}
+	return created, ok, err
+}

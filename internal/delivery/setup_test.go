@@ -1,0 +1,135 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	sqlxpkg "github.com/jmoiron/sqlx"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/smtptest"
+	"github.com/enews/enews/internal/store"
+)
+
+var may2022 = enews.Period{Year: 2022, Month: time.May}
+
+// fixture is a real database with n active subscribers and a May 2022 issue
+// in the sending state, and a real SMTP server.
+type fixture struct {
+	st    *store.Store
+	smtp  *smtptest.Server
+	links *links.Links
+	issue enews.Issue
+	n     int
+	log   *slog.Logger
+}
+
+func newFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st := pgtest.New(t)
+	_, err := st.DB().ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
+		SELECT 'user' || g || '@example.org', 'User ' || g, 'active' FROM generate_series(1, $1) g`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	geneva, _ := time.LoadLocation("Europe/Zurich")
+	var items []enews.Item
+	for i := 1; i <= 3; i++ {
+		items = append(items, enews.Item{Kind: "News", Title: fmt.Sprintf("Item %d", i), Summary: "Summary",
+			URL: fmt.Sprintf("https://example.org/%d", i), PublishedAt: time.Date(2022, 5, 10+i, 10, 0, 0, 0, geneva),
+			Status: enews.ItemPublished, Source: "test", ExternalID: fmt.Sprint(i)})
+	}
+	if _, err := st.UpsertItems(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", Location: geneva,
+		OrgAddress: "Route des Morillons 4, Geneva", Reason: "You subscribed.", ProductURL: "https://example.org"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	issues := delivery.NewIssues(st, r, delivery.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, log)
+	is, created, err := issues.Create(ctx, may2022, false)
+	if err != nil || !created || is.Status != enews.IssueApproved {
+		t.Fatalf("create issue: %+v %v %v", is.Status, created, err)
+	}
+	if added, err := st.StartSending(ctx, is.ID); err != nil || added != int64(n) {
+		t.Fatalf("start sending: %d, %v", added, err)
+	}
+	is.Status = enews.IssueSending
+	signer, err := signing.New([]byte(strings.Repeat("s", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{st: st, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
+		issue: is, n: n, log: log}
+}
+
+func (f *fixture) opts(owner string) delivery.Options {
+	return delivery.Options{Owner: owner, Connections: 4, BatchSize: 25, Lease: time.Minute, MaxAttempts: 50,
+		RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond, BounceThreshold: 1, PollInterval: 50 * time.Millisecond}
+}
+
+func (f *fixture) engine(t *testing.T, opts delivery.Options) (*delivery.Engine, *delivery.Compiled) {
+	t.Helper()
+	pool, err := mailer.NewPool(mailer.Config{Host: f.smtp.Host(), Port: f.smtp.Port(), TLS: "none",
+		From: "news@example.org", Connections: opts.Connections, ConnectTimeout: 2 * time.Second, SendTimeout: 5 * time.Second}, f.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	c, err := delivery.Compile(f.issue, f.links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := delivery.NewMailSender(pool, f.links, "enewsupdate.example.org", "eNewsUpdate", "")
+	return delivery.New(f.st, sender, delivery.ClassifyMailError, opts, f.log, nil), c
+}
+
+// received counts messages per recipient at the SMTP server.
+func (f *fixture) received() map[string]int {
+	got := map[string]int{}
+	for _, m := range f.smtp.Messages() {
+		for _, r := range m.To {
+			got[r]++
+		}
+	}
+	return got
+}
+
+func (f *fixture) stats(t *testing.T) store.DeliveryStats {
+	t.Helper()
+	s, err := f.st.Stats(context.Background(), f.issue.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) issueStatus(t *testing.T) string {
+	t.Helper()
+	s, err := f.st.IssueStatus(context.Background(), f.issue.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func sqlx(f *fixture) *sqlxDB { return &sqlxDB{f.st} }
+
+type sqlxDB struct{ st *store.Store }
+
+func (d *sqlxDB) SelectContext(ctx context.Context, dst any, q string, args ...any) error {
+	return sqlxpkg.NewDb(d.st.DB(), "postgres").SelectContext(ctx, dst, q, args...)
+}

@@ -1,0 +1,62 @@
+// Package links builds the public URLs enews puts in emails and pages. The
+// web package serves exactly these paths.
+package links
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/signing"
+)
+
+// Token purposes: a token signed for one cannot be used for another.
+const (
+	PurposeUnsubscribe = "unsubscribe"
+	PurposeConfirm     = "confirm"
+)
+
+// Paths served by the web package.
+const (
+	PathUnsubscribe = "/unsubscribe/" // + token
+	PathConfirm     = "/confirm/"     // + token
+	PathArchive     = "/archive/"     // + YYYY-MM
+	PathSubscribe   = "/subscribe"
+)
+
+// ConfirmTTL is how long a confirmation link works.
+const ConfirmTTL = 72 * time.Hour
+
+// Links builds signed per-subscriber URLs under a base URL.
+type Links struct {
+	base   string
+	signer *signing.Signer
+}
+
+// New takes the public base URL (web.base_url) and the link signer.
+func New(base string, signer *signing.Signer) *Links {
+	return &Links{base: strings.TrimRight(base, "/"), signer: signer}
+}
+
+// Base is the public base URL without a trailing slash.
+func (l *Links) Base() string { return l.base }
+
+// Unsubscribe is the subscriber's unsubscribe URL; it never expires, since
+// old emails must keep working.
+func (l *Links) Unsubscribe(subscriberID int64) string {
+	return l.base + PathUnsubscribe + l.signer.Sign(PurposeUnsubscribe, subscriberID, time.Time{})
+}
+
+// Confirm is a double opt-in link that expires after ConfirmTTL.
+func (l *Links) Confirm(subscriberID int64, now time.Time) string {
+	return l.base + PathConfirm + l.signer.Sign(PurposeConfirm, subscriberID, now.Add(ConfirmTTL))
+}
+
+// Archive is the web copy of a sent issue ("view in browser").
+func (l *Links) Archive(p enews.Period) string {
+	return l.base + PathArchive + url.PathEscape(p.String())
+}
+
+// Subscribe is the public subscribe form.
+func (l *Links) Subscribe() string { return l.base + PathSubscribe }

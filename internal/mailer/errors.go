@@ -1,0 +1,147 @@
+package mailer
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+// Stages of a send, for SendError.Stage.
+const (
+	StageBuild   = "build"   // the message was invalid; nothing was sent
+	StageWait    = "wait"    // waiting for the rate limiter or a connection
+	StageConnect = "connect" // dial, greeting, EHLO, STARTTLS or AUTH
+	StageMail    = "mail"
+	StageRcpt    = "rcpt"
+	StageData    = "data"
+)
+
+// ErrClosed is wrapped by the SendError of a Send on a closed pool.
+var ErrClosed = errors.New("mailer: pool closed")
+
+// SendError is the only error type Send returns. Temporary tells delivery to
+// retry later; otherwise the failure is final for this recipient.
+type SendError struct {
+	Code      int    // SMTP reply code, 0 when no reply was read
+	Enhanced  string // RFC 3463 status such as "5.1.1", "" when the server gave none
+	Reply     string // server reply (or network error) without recipient addresses
+	Temporary bool
+	Stage     string
+	Err       error
+}
+
+func (e *SendError) Error() string {
+	what := e.Reply
+	if what == "" && e.Err != nil {
+		what = e.Err.Error()
+	}
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	return fmt.Sprintf("mailer: send (%s, %s): %s", e.Stage, kind, what)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsHardBounce reports a permanent failure that blames the recipient's
+// address (5.1.x at RCPT or after DATA), so the subscriber can be marked
+// bounced. 5.1.7 and 5.1.8 blame our sender address instead, and a failure
+// at MAIL FROM is about us too.
+func (e *SendError) IsHardBounce() bool {
+	if e.Temporary || e.Stage == StageMail || e.Stage == StageConnect {
+		return false
+	}
+	if !strings.HasPrefix(e.Enhanced, "5.1.") {
+		return false
+	}
+	return e.Enhanced != "5.1.7" && e.Enhanced != "5.1.8"
+}
+
+// closesConn reports a failure after which the connection cannot be trusted:
+// no reply was read (network error, timeout) or the server said 421, which
+// means it is closing the channel.
+func (e *SendError) closesConn() bool { return e.Code == 0 || e.Code == 421 }
+
+// classify maps a go-mail send failure onto SendError.
+func classify(err error) *SendError {
+	var ge *gomail.SendError
+	if !errors.As(err, &ge) {
+		return &SendError{Temporary: true, Stage: StageData, Reply: err.Error(), Err: err}
+	}
+	se := &SendError{Code: ge.ErrorCode(), Enhanced: ge.EnhancedStatusCode(), Reply: replyText(ge), Err: err}
+	switch ge.Reason {
+	case gomail.ErrSMTPMailFrom, gomail.ErrConnCheck:
+		se.Stage = StageMail
+	case gomail.ErrSMTPRcptTo:
+		se.Stage = StageRcpt
+	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+		// Rejected by go-mail before the wire: retrying cannot help.
+		se.Stage = StageBuild
+		se.Err = fmt.Errorf("%w: %w", enews.ErrInvalid, err)
+		return se
+	default:
+		se.Stage = StageData
+	}
+	if se.Enhanced == "" && se.Code != 0 {
+		// go-mail reads it only when ENHANCEDSTATUSCODES is advertised, but
+		// many servers include it anyway.
+		se.Enhanced = findEnhanced(se.Reply)
+	}
+	// 5xx is final; 4xx, network errors and timeouts (Code 0) are worth a retry.
+	se.Temporary = se.Code < 500
+	return se
+}
+
+// replyText keeps the server's words from go-mail's error text and drops the
+// "affected recipient(s)" suffix, so addresses do not leak into logs.
+func replyText(ge *gomail.SendError) string {
+	s := strings.TrimPrefix(ge.Error(), ge.Reason.String()+": ")
+	if i := strings.Index(s, ", affected "); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// connectError classifies a failed dial, greeting, STARTTLS or AUTH. They are
+// always temporary: the server or our settings are at fault, not the
+// recipient, so no subscriber may be failed for them.
+func connectError(err error) *SendError {
+	se := &SendError{Temporary: true, Stage: StageConnect, Reply: err.Error(), Err: err}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		se.Code = te.Code
+		se.Enhanced = findEnhanced(te.Msg)
+	}
+	return se
+}
+
+// findEnhanced returns the first word shaped like an RFC 3463 status
+// (class.subject.detail, class 2, 4 or 5), or "".
+func findEnhanced(s string) string {
+	for _, w := range strings.Fields(s) {
+		parts := strings.Split(strings.TrimRight(w, ".,;:"), ".")
+		if len(parts) == 3 && len(parts[0]) == 1 && strings.Contains("245", parts[0]) &&
+			digits(parts[1]) && digits(parts[2]) {
+			return strings.Join(parts, ".")
+		}
+	}
+	return ""
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+// Claimed is one leased delivery with what the sender needs.
+type Claimed struct {
+	SubscriberID int64  `db:"subscriber_id"`
+	Email        string `db:"email"`
+	Name         string `db:"name"`
+	Status       string `db:"status"` // the subscriber's status now
+	Attempts     int    `db:"attempts"`
+}
+
+// ReclaimExpired returns deliveries whose lease ran out (their sender died)
+// to the queue, marked in doubt: they may have been sent already.
+func (s *Store) ReclaimExpired(ctx context.Context, issueID int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE deliveries SET status = 'retry', in_doubt = true, lease_owner = NULL,
+			lease_expires = NULL, next_attempt_at = now(), updated_at = now()
+		WHERE issue_id = $1 AND status = 'sending' AND lease_expires < now()`, issueID)
+	if err != nil {
+		return 0, wrap("reclaim leases", err)
+	}
+	return res.RowsAffected()
+}
+
+// Claim leases up to n due deliveries of a sending issue to owner. Rows locked
+// by another sender are skipped, so any number of senders in any number of
+// processes share the work without further coordination.
+func (s *Store) Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]Claimed, error) {
+	var out []Claimed
+	err := s.db.SelectContext(ctx, &out, `
+		WITH c AS (
+			SELECT d.subscriber_id FROM deliveries d
+			WHERE d.issue_id = $1 AND d.status IN ('queued', 'retry') AND d.next_attempt_at <= now()
+			  AND EXISTS (SELECT 1 FROM issues i WHERE i.id = $1 AND i.status = 'sending')
+			ORDER BY d.next_attempt_at
+			LIMIT $2
+			FOR UPDATE OF d SKIP LOCKED)
+		UPDATE deliveries d SET status = 'sending', lease_owner = $3,
+			lease_expires = now() + make_interval(secs => $4), attempts = d.attempts + 1, updated_at = now()
+		FROM c, subscribers s
+		WHERE d.issue_id = $1 AND d.subscriber_id = c.subscriber_id AND s.id = c.subscriber_id
+		RETURNING d.subscriber_id, s.email, s.name, s.status, d.attempts`,
+		issueID, n, owner, lease.Seconds())
+	if err != nil {
+		return nil, wrap("claim deliveries", err)
+	}
+	return out, nil
+}
+
+// Outcome is the result of one delivery attempt.
+type Outcome struct {
+	SubscriberID int64
+	Status       string // sent, failed, retry, skipped, or queued to hand back unsent
+	Reply        string
+	MessageID    string
+	NextAttempt  time.Time // for retry
+	HardBounce   bool
+}
+
+// Record writes a batch of outcomes in one transaction and counts hard
+// bounces against subscribers, who become bounced at threshold.
+func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []Outcome, bounceThreshold int) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(outs))
+	statuses := make([]string, len(outs))
+	replies := make([]string, len(outs))
+	mids := make([]string, len(outs))
+	next := make([]time.Time, len(outs))
+	var bounced []int64
+	for i, o := range outs {
+		ids[i], statuses[i], replies[i], mids[i] = o.SubscriberID, o.Status, o.Reply, o.MessageID
+		next[i] = o.NextAttempt
+		if next[i].IsZero() {
+			next[i] = time.Now()
+		}
+		if o.HardBounce {
+			bounced = append(bounced, o.SubscriberID)
+		}
+	}
+	return s.inTx(ctx, "record outcomes", func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE deliveries d SET status = v.status, last_reply = v.reply,
+				message_id = CASE WHEN v.mid = '' THEN d.message_id ELSE v.mid END,
+				next_attempt_at = v.next, lease_owner = NULL, lease_expires = NULL,
+				-- a delivery handed back unsent did not use an attempt
+				attempts = CASE WHEN v.status = 'queued' THEN d.attempts - 1 ELSE d.attempts END,
+				sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END, updated_at = now()
+			FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]), CAST($6 AS text[]), CAST($7 AS timestamptz[]))
+				AS v(sid, status, reply, mid, next)
+			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND d.status = 'sending' AND d.lease_owner = $2`,
+			issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies), pq.StringArray(mids), pq.Array(next))
+		if err != nil {
+			return err
+		}
+		if len(bounced) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
+				status = CASE WHEN bounce_count + 1 >= $2 AND status = 'active' THEN 'bounced' ELSE status END
+			WHERE id = ANY($1)`, pq.Int64Array(bounced), bounceThreshold)
+		return err
+	})
+}
+
+// DeliveryStats summarises one issue's ledger.
+type DeliveryStats struct {
+	ByStatus     map[string]int64
+	InDoubt      int64
+	SentLastMin  int64
+	RecentErrors []DeliveryError
+}
+
+// DeliveryError is a recent failed or retried delivery.
+type DeliveryError struct {
+	SubscriberID int64     `db:"subscriber_id"`
+	Status       string    `db:"status"`
+	Attempts     int       `db:"attempts"`
+	Reply        string    `db:"last_reply"`
+	At           time.Time `db:"updated_at"`
+}
+
+// Total counts every delivery in the ledger.
+func (d DeliveryStats) Total() int64 {
+	var n int64
+	for _, c := range d.ByStatus {
+		n += c
+	}
+	return n
+}
+
+// Stats reads the ledger counts of one issue.
+func (s *Store) Stats(ctx context.Context, issueID int64) (DeliveryStats, error) {
+	st := DeliveryStats{ByStatus: map[string]int64{}}
+	var rows []struct {
+		Status string `db:"status"`
+		N      int64  `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM deliveries WHERE issue_id = $1 GROUP BY status`, issueID); err != nil {
+		return st, wrap("delivery stats", err)
+	}
+	for _, r := range rows {
+		st.ByStatus[r.Status] = r.N
+	}
+	err := s.db.QueryRowxContext(ctx, `SELECT
+			count(*) FILTER (WHERE in_doubt),
+			count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '1 minute')
+		FROM deliveries WHERE issue_id = $1`, issueID).Scan(&st.InDoubt, &st.SentLastMin)
+	if err != nil {
+		return st, wrap("delivery stats", err)
+	}
+	err = s.db.SelectContext(ctx, &st.RecentErrors, `SELECT subscriber_id, status, attempts, last_reply, updated_at
+		FROM deliveries WHERE issue_id = $1 AND status IN ('failed', 'retry') AND last_reply <> ''
+		ORDER BY updated_at DESC LIMIT 5`, issueID)
+	return st, wrap("delivery stats", err)
+}
+
+// PendingIssues lists issues in the sending state, for senders to work on.
+func (s *Store) PendingIssues(ctx context.Context) ([]enews.Issue, error) {
+	return s.ListIssues(ctx, enews.IssueSending, 100)
+}
+
+// NextAttempt gives the earliest time work on an issue may resume: a retry
+// falling due or a lease expiring. ok is false when nothing is left to do.
+func (s *Store) NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error) {
+	var next *time.Time
+	err := s.db.GetContext(ctx, &next, `
+		SELECT min(CASE WHEN status = 'sending' THEN lease_expires ELSE next_attempt_at END)
+		FROM deliveries WHERE issue_id = $1 AND status IN ('queued', 'retry', 'sending')`, issueID)
+	if err != nil {
+		return time.Time{}, false, wrap("next attempt", err)
+	}
+	if next == nil {
+		return time.Time{}, false, nil
+	}
+	return *next, true, nil
+}
+
+// ReleaseLeases hands an owner's unsent leases back to the queue, for a
+// sender that stops without having recorded them.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE deliveries SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
+			attempts = greatest(attempts - 1, 0), updated_at = now()
+		WHERE status = 'sending' AND lease_owner = $1`, owner)
+	if err != nil {
+		return 0, wrap("release leases", err)
+	}
+	return res.RowsAffected()
+}

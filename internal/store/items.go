@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+// itemRow mirrors the items table.
+type itemRow struct {
+	ID          int64     `db:"id"`
+	Kind        string    `db:"kind"`
+	Title       string    `db:"title"`
+	Summary     string    `db:"summary"`
+	URL         string    `db:"url"`
+	ImageURL    string    `db:"image_url"`
+	ImageAlt    string    `db:"image_alt"`
+	ImageCredit string    `db:"image_credit"`
+	PublishedAt time.Time `db:"published_at"`
+	Status      string    `db:"status"`
+	Source      string    `db:"source"`
+	ExternalID  string    `db:"external_id"`
+}
+
+func (r itemRow) item() enews.Item {
+	return enews.Item{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, URL: r.URL,
+		ImageURL: r.ImageURL, ImageAlt: r.ImageAlt, ImageCredit: r.ImageCredit,
+		PublishedAt: r.PublishedAt, Status: r.Status, Source: r.Source, ExternalID: r.ExternalID}
+}
+
+func rowOf(it enews.Item) itemRow {
+	return itemRow{ID: it.ID, Kind: it.Kind, Title: it.Title, Summary: it.Summary, URL: it.URL,
+		ImageURL: it.ImageURL, ImageAlt: it.ImageAlt, ImageCredit: it.ImageCredit,
+		PublishedAt: it.PublishedAt, Status: it.Status, Source: it.Source, ExternalID: it.ExternalID}
+}
+
+const itemColumns = `id, kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id`
+
+// UpsertResult counts what an import did.
+type UpsertResult struct {
+	New, Updated, Unchanged int
+}
+
+// UpsertItems inserts or updates items keyed by (source, external_id) in one
+// transaction: either the whole batch is stored or nothing is.
+func (s *Store) UpsertItems(ctx context.Context, items []enews.Item) (UpsertResult, error) {
+	var res UpsertResult
+	err := s.inTx(ctx, "upsert items", func(tx *sqlx.Tx) error {
+		stmt, err := tx.PrepareNamedContext(ctx, `
+			INSERT INTO items (kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id)
+			VALUES (:kind, :title, :summary, :url, :image_url, :image_alt, :image_credit, :published_at, :status, :source, :external_id)
+			ON CONFLICT (source, external_id) DO UPDATE SET
+				kind = EXCLUDED.kind, title = EXCLUDED.title, summary = EXCLUDED.summary, url = EXCLUDED.url,
+				image_url = EXCLUDED.image_url, image_alt = EXCLUDED.image_alt, image_credit = EXCLUDED.image_credit,
+				published_at = EXCLUDED.published_at, status = EXCLUDED.status, updated_at = now()
+			WHERE (items.kind, items.title, items.summary, items.url, items.image_url, items.image_alt,
+			       items.image_credit, items.published_at, items.status)
+			      IS DISTINCT FROM
+			      (EXCLUDED.kind, EXCLUDED.title, EXCLUDED.summary, EXCLUDED.url, EXCLUDED.image_url,
+			       EXCLUDED.image_alt, EXCLUDED.image_credit, EXCLUDED.published_at, EXCLUDED.status)
+			RETURNING (xmax = 0) AS inserted`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, it := range items {
+			var inserted []bool
+			if err := stmt.SelectContext(ctx, &inserted, rowOf(it)); err != nil {
+				return wrap("item "+it.ExternalID, err)
+			}
+			switch {
+			case len(inserted) == 0: // the WHERE found nothing changed
+				res.Unchanged++
+			case inserted[0]:
+				res.New++
+			default:
+				res.Updated++
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// ItemFilter narrows ListItems.
+type ItemFilter struct {
+	From, To time.Time // [From, To); zero means open
+	Status   string    // empty: any
+	Limit    int
+}
+
+// ListItems returns items newest first.
+func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]enews.Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items
+		WHERE ($1 = '' OR status = $1)
+		  AND (CAST($2 AS timestamptz) IS NULL OR published_at >= $2)
+		  AND (CAST($3 AS timestamptz) IS NULL OR published_at < $3)
+		ORDER BY published_at DESC, id DESC
+		LIMIT $4`
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	var rows []itemRow
+	if err := s.db.SelectContext(ctx, &rows, q, f.Status, nullTime(f.From), nullTime(f.To), limit); err != nil {
+		return nil, wrap("list items", err)
+	}
+	out := make([]enews.Item, len(rows))
+	for i, r := range rows {
+		out[i] = r.item()
+	}
+	return out, nil
+}
+
+// PublishedInPeriod returns the published items of one calendar month in loc,
+// newest first: from 00:00 on the 1st (inclusive) to 00:00 on the next 1st
+// (exclusive), in that zone.
+func (s *Store) PublishedInPeriod(ctx context.Context, p enews.Period, loc *time.Location) ([]enews.Item, error) {
+	start, end := p.Bounds(loc)
+	return s.ListItems(ctx, ItemFilter{From: start, To: end, Status: enews.ItemPublished, Limit: 10000})
+}
+
+// ItemsByID returns the given items in the order of ids.
+func (s *Store) ItemsByID(ctx context.Context, ids []int64) ([]enews.Item, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+itemColumns+` FROM items WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, wrap("items by id", err)
+	}
+	var rows []itemRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, wrap("items by id", err)
+	}
+	byID := make(map[int64]enews.Item, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r.item()
+	}
+	out := make([]enews.Item, 0, len(ids))
+	for _, id := range ids {
+		if it, ok := byID[id]; ok {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,95 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/store"
+)
+
+func item(id string, at time.Time) enews.Item {
+	return enews.Item{Kind: "News", Title: "Title " + id, Summary: "Summary " + id, URL: "https://example.org/" + id,
+		PublishedAt: at, Status: enews.ItemPublished, Source: "test", ExternalID: id}
+}
+
+func TestUpsertItems(t *testing.T) {
+	st := pgtest.New(t)
+	ctx := context.Background()
+	at := time.Date(2022, 5, 17, 8, 0, 0, 0, time.UTC)
+	batch := []enews.Item{item("a", at), item("b", at)}
+
+	res, err := st.UpsertItems(ctx, batch)
+	if err != nil || res != (store.UpsertResult{New: 2}) {
+		t.Fatalf("first import: %+v, %v", res, err)
+	}
+	res, err = st.UpsertItems(ctx, batch)
+	if err != nil || res != (store.UpsertResult{Unchanged: 2}) {
+		t.Fatalf("second import: %+v, %v", res, err)
+	}
+	batch[1].Title = "Changed"
+	res, err = st.UpsertItems(ctx, batch)
+	if err != nil || res != (store.UpsertResult{Updated: 1, Unchanged: 1}) {
+		t.Fatalf("changed import: %+v, %v", res, err)
+	}
+	items, err := st.ListItems(ctx, store.ItemFilter{})
+	if err != nil || len(items) != 2 {
+		t.Fatalf("list: %d items, %v", len(items), err)
+	}
+
+	t.Run("a bad item stores nothing of its batch", func(t *testing.T) {
+		bad := item("c", at)
+		bad.URL = "javascript:alert(1)"
+		_, err := st.UpsertItems(ctx, []enews.Item{item("d", at), bad})
+		if !errors.Is(err, enews.ErrInvalid) {
+			t.Fatalf("err = %v, want ErrInvalid", err)
+		}
+		items, _ := st.ListItems(ctx, store.ItemFilter{})
+		if len(items) != 2 {
+			t.Fatalf("%d items after failed batch, want 2", len(items))
+		}
+	})
+}
+
+func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
+	st := pgtest.New(t)
+	ctx := context.Background()
+	geneva, err := time.LoadLocation("Europe/Zurich")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := item("hidden", time.Date(2022, 5, 10, 12, 0, 0, 0, time.UTC))
+	hidden.Status = enews.ItemHidden
+	batch := []enews.Item{
+		item("apr30-2330utc", time.Date(2022, 4, 30, 23, 30, 0, 0, time.UTC)), // 01:30 on 1 May in Geneva
+		item("apr30-2130utc", time.Date(2022, 4, 30, 21, 30, 0, 0, time.UTC)), // 23:30 on 30 April in Geneva
+		item("may31-2130utc", time.Date(2022, 5, 31, 21, 30, 0, 0, time.UTC)), // 23:30 on 31 May in Geneva
+		item("may31-2330utc", time.Date(2022, 5, 31, 23, 30, 0, 0, time.UTC)), // 01:30 on 1 June in Geneva
+		item("may-midnight", time.Date(2022, 5, 1, 0, 0, 0, 0, geneva)),       // inclusive start
+		item("june-midnight", time.Date(2022, 6, 1, 0, 0, 0, 0, geneva)),      // exclusive end
+		hidden,
+	}
+	if _, err := st.UpsertItems(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.PublishedInPeriod(ctx, enews.Period{Year: 2022, Month: time.May}, geneva)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range got {
+		ids = append(ids, it.ExternalID)
+	}
+	want := []string{"may31-2130utc", "apr30-2330utc", "may-midnight"} // newest first
+	if len(ids) != len(want) {
+		t.Fatalf("May in Geneva = %v, want %v", ids, want)
+	}
+	for i := range want {
+		if ids[i] != want[i] {
+			t.Fatalf("May in Geneva = %v, want %v", ids, want)
+		}
+	}
+}
