@@ -61,17 +61,21 @@ fi
 "$enews" migrate
 "$enews" items import configs/sample/items.json
 "$enews" subscribers import configs/sample/subscribers.csv
+# The whole loop at once: the May 2022 sample issue is created, frozen and
+# sent to the sample subscribers (a second run finds it sent and does nothing).
+"$enews" issue send --period 2022-05 --yes
 
 cat <<MSG
 
 enews is running.
-  public pages and archive: ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/
+  the May 2022 issue:       ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/archive/2022-05
+  subscribe page:           ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/subscribe
   metrics:                  ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/metrics
 MSG
 [ -n "$mailpit_ui" ] && echo "  mail (Mailpit):           $mailpit_ui"
 echo "Press Ctrl-C to stop."
 echo
 
-"$enews" serve --demo &
+"$enews" serve &
 pids+=($!)
 wait "${pids[-1]}"

@@ -35,5 +35,6 @@ func (a *app) extraCommands() []func() *cobra.Command {
 	return []func() *cobra.Command{
 		a.itemsCommand,
 		a.issueCommand,
+		a.serveCommand,
 	}
 }

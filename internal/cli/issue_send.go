@@ -75,7 +75,7 @@ func (a *app) sendTest(ctx context.Context, is enews.Issue, to string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.mailSender(pool, l).SendTest(ctx, c, to); err != nil {
+	if err := a.mailSender(pool, l).SendTest(ctx, c, to, "[TEST]"); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "test copy of issue %s sent to %s\n", is.Period, to)

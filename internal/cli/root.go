@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +24,26 @@ type app struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	configPath     string
+	cpuProfile     string
 	cfg            config.Config
 	log            *slog.Logger
+	stopProfile    func()
+}
+
+func (a *app) startProfile() error {
+	if a.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(a.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	a.stopProfile = func() { pprof.StopCPUProfile(); _ = f.Close() }
+	return nil
 }
 
 // Run parses args and runs the chosen command.
@@ -34,7 +54,11 @@ func Run(ctx context.Context, args, env []string, stdout, stderr io.Writer, stdi
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetIn(stdin)
-	return root.ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
+	if a.stopProfile != nil {
+		a.stopProfile()
+	}
+	return err
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -44,9 +68,14 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.startProfile(); err != nil {
+				return err
+			}
 			return a.loadConfig()
 		},
 	}
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "YAML config file (default: built-in local defaults; ENEWS_* variables override)")
 	root.AddCommand(
 		a.versionCommand(),

@@ -71,12 +71,12 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled) error {
 }
 
 // SendTest sends one copy of a frozen issue to an address outside the
-// ledger, with sample links; the subject says it is a test.
-func (m *MailSender) SendTest(ctx context.Context, c *Compiled, to string) error {
+// ledger, with sample links; the subject starts with prefix, e.g. "[TEST]".
+func (m *MailSender) SendTest(ctx context.Context, c *Compiled, to, prefix string) error {
 	var buf digest.Message
 	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: m.links.Subscribe(), ViewURL: c.viewURL})
 	return m.pool.Send(ctx, &mailer.Message{
-		To: to, Subject: "[TEST] " + c.Issue.Subject, Text: buf.Text, HTML: buf.HTML,
+		To: to, Subject: prefix + " " + c.Issue.Subject, Text: buf.Text, HTML: buf.HTML,
 		UnsubscribeURL: m.links.Subscribe(), ListID: m.listID, ListName: m.listName,
 	})
 }
@@ -93,4 +93,35 @@ func ClassifyMailError(err error) (temporary, hardBounce bool, reply string) {
 		return se.Temporary, se.IsHardBounce(), reply
 	}
 	return true, false, err.Error()
+}
+
+// ApprovalNotifier mails each approver a copy of a draft issue: they review
+// the very bytes subscribers will get, then run `enews issue approve`.
+type ApprovalNotifier struct {
+	sender    *MailSender
+	approvers []string
+}
+
+// NewApprovalNotifier sends through sender to approvers.
+func NewApprovalNotifier(sender *MailSender, approvers []string) *ApprovalNotifier {
+	return &ApprovalNotifier{sender: sender, approvers: approvers}
+}
+
+// AwaitingApproval mails the draft to every approver.
+func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is enews.Issue) error {
+	if len(n.approvers) == 0 {
+		return nil
+	}
+	c, err := Compile(is, n.sender.links)
+	if err != nil {
+		return err
+	}
+	prefix := fmt.Sprintf("[APPROVAL NEEDED: enews issue approve --period %s]", is.Period)
+	var errs []error
+	for _, to := range n.approvers {
+		if err := n.sender.SendTest(ctx, c, to, prefix); err != nil {
+			errs = append(errs, fmt.Errorf("notify approver: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

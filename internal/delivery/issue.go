@@ -15,6 +15,7 @@ type IssueStore interface {
 	PublishedInPeriod(ctx context.Context, p enews.Period, loc *time.Location) ([]enews.Item, error)
 	CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, bool, error)
 	IssueByPeriod(ctx context.Context, p enews.Period) (enews.Issue, error)
+	StartSending(ctx context.Context, id int64) (int64, error)
 }
 
 // Policy is what decides an issue's first status.
@@ -107,4 +108,16 @@ func (s *Issues) Create(ctx context.Context, p enews.Period, force bool) (enews.
 		s.log.Info("issue created", "period", p.String(), "issue", created.ID, "status", created.Status, "items", len(created.ItemIDs))
 	}
 	return created, ok, err
+}
+
+// Start moves an approved issue to sending and fans it out to every active
+// subscriber, in one transaction. An issue that is no longer approved gives
+// an error wrapping enews.ErrConflict.
+func (s *Issues) Start(ctx context.Context, is enews.Issue) error {
+	added, err := s.store.StartSending(ctx, is.ID)
+	if err != nil {
+		return err
+	}
+	s.log.Info("issue sending", "period", is.Period.String(), "issue", is.ID, "deliveries", added)
+	return nil
 }

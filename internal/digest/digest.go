@@ -73,17 +73,18 @@ const (
 	DefaultGreeting    = "Hello"
 )
 
-// NewRenderer checks cfg, reads the theme from theme (nil means the embedded
-// eNewsUpdate theme) and renders a trial issue, so a broken theme or format
-// fails at start rather than on the first of the month.
-func NewRenderer(cfg Config, theme fs.FS) (*Renderer, error) {
+// NewRenderer checks cfg, reads the theme from themeDir (nil means the
+// embedded eNewsUpdate theme; a configured directory is os.DirFS(dir)) and
+// renders a trial issue, so a broken theme or format fails at start rather
+// than on the first of the month.
+func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 	if err := checkConfig(&cfg); err != nil {
 		return nil, err
 	}
-	if theme == nil {
-		theme = templates.EmailTheme()
+	if themeDir == nil {
+		themeDir = templates.EmailTheme()
 	}
-	src, err := loadTheme(theme)
+	src, err := loadTheme(themeDir)
 	if err != nil {
 		return nil, err
 	}

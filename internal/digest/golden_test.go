@@ -38,6 +38,26 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestThemeDirectory renders with the theme read from disk, as a configured
+// override directory is, and expects the embedded theme's bytes.
+func TestThemeDirectory(t *testing.T) {
+	dir, err := NewRenderer(sampleConfig(t), os.DirFS(filepath.Join("..", "..", "templates", "email")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dir.Render(may2022(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := newSampleRenderer(t).Render(may2022(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("directory theme differs from the embedded one:\n%s", lineDiff(want.HTML, got.HTML))
+	}
+}
+
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()

@@ -87,7 +87,7 @@ func BenchmarkBuild(b *testing.B) {
 	msg := benchMessage("reader@example.net")
 	b.ReportAllocs()
 	for b.Loop() {
-		m, err := p.build(msg)
+		m, err := p.build(msg, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,9 +16,11 @@ import (
 type conn struct {
 	id     int
 	client *gomail.Client // settings: TLS, AUTH, DKIM, timeouts
-	sc     *smtp.Client   // the live session; nil until dialled or after a failure
+	sc     *smtp.Client   // the live SMTP conversation; nil until dialled or after a failure
 	raw    net.Conn       // under sc, closed to abort a send when ctx ends
 	sent   int
+	// eightBit: the server announced 8BITMIME on this connection.
+	eightBit bool
 }
 
 func (p *Pool) newClient(c *conn) (*gomail.Client, error) {
@@ -66,10 +68,13 @@ func (p *Pool) dialFunc(c *conn) gomail.DialContextFunc {
 			return nil, err
 		}
 		c.raw = raw
+		// Coalesce writes until the next read: a message body leaves in
+		// one or two segments instead of one per 4 KB buffer flush.
+		buffered := &coalescingConn{Conn: raw}
 		if p.cfg.TLS != TLSImplicit {
-			return raw, nil
+			return buffered, nil
 		}
-		tc := tls.Client(raw, p.tlsConf)
+		tc := tls.Client(buffered, p.tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = raw.Close()
 			return nil, err
@@ -93,11 +98,12 @@ func (p *Pool) dial(ctx context.Context, c *conn) error {
 		return connectError(fmt.Errorf("mailer: connect %s: %w", addr, err))
 	}
 	c.sc, c.sent = sc, 0
+	c.eightBit, _ = sc.Extension("8BITMIME")
 	p.log.Debug("smtp connection opened", "conn", c.id, "host", p.cfg.Host)
 	return nil
 }
 
-// drop closes c's session without QUIT: after a failure the peer may be gone.
+// drop closes c's connection without QUIT: after a failure the peer may be gone.
 func (p *Pool) drop(c *conn) {
 	if c.sc != nil {
 		_ = c.sc.Close()
@@ -106,4 +112,49 @@ func (p *Pool) drop(c *conn) {
 		_ = c.raw.Close()
 	}
 	c.sc, c.raw = nil, nil
+}
+
+// coalescingConn buffers writes and sends them when the peer's answer is
+// awaited (the next Read) or the buffer is full. SMTP without pipelining
+// always reads a reply after a command or a message, so nothing waits in the
+// buffer while we wait for the peer.
+type coalescingConn struct {
+	net.Conn
+	buf []byte
+}
+
+const coalesceLimit = 64 << 10
+
+func (c *coalescingConn) Write(b []byte) (int, error) {
+	if len(c.buf)+len(b) > coalesceLimit {
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		if len(b) > coalesceLimit {
+			return c.Conn.Write(b)
+		}
+	}
+	c.buf = append(c.buf, b...)
+	return len(b), nil
+}
+
+func (c *coalescingConn) Read(b []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *coalescingConn) Close() error {
+	_ = c.flush()
+	return c.Conn.Close()
+}
+
+func (c *coalescingConn) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
 }

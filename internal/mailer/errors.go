@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strconv"
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
@@ -105,7 +106,24 @@ func replyText(ge *gomail.SendError) string {
 	if i := strings.Index(s, ", affected "); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return unquoteReply(s)
+}
+
+// unquoteReply turns textproto's `550 "5.1.1 text"` back into the reply as
+// the server sent it, and keeps only that first error of go-mail's list.
+func unquoteReply(s string) string {
+	if len(s) < 5 || s[3] != ' ' || s[4] != '"' || !digits(s[:3]) {
+		return s
+	}
+	q, err := strconv.QuotedPrefix(s[4:])
+	if err != nil {
+		return s
+	}
+	msg, err := strconv.Unquote(q)
+	if err != nil {
+		return s
+	}
+	return s[:4] + msg
 }
 
 // connectError classifies a failed dial, greeting, STARTTLS or AUTH. They are
@@ -117,6 +135,7 @@ func connectError(err error) *SendError {
 	if errors.As(err, &te) {
 		se.Code = te.Code
 		se.Enhanced = findEnhanced(te.Msg)
+		se.Reply = strconv.Itoa(te.Code) + " " + te.Msg
 	}
 	return se
 }

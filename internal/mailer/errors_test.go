@@ -51,3 +51,18 @@ func TestSendErrorUnwrapsAndNamesKind(t *testing.T) {
 		t.Errorf("Error() = %q", e.Error())
 	}
 }
+
+func TestUnquoteReply(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`550 "5.1.1 Mailbox unavailable"`, "550 5.1.1 Mailbox unavailable"},
+		{`451 "4.3.0 try \"later\""`, `451 4.3.0 try "later"`},
+		{`550 "5.1.1 a", 503 "5.5.1 b"`, "550 5.1.1 a"},
+		{"EOF", "EOF"},
+		{"550 plain text", "550 plain text"},
+	}
+	for _, tt := range tests {
+		if got := unquoteReply(tt.in); got != tt.want {
+			t.Errorf("unquoteReply(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

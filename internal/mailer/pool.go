@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -86,10 +85,6 @@ func NewPool(cfg Config, log *slog.Logger, opts ...Option) (*Pool, error) {
 // worth retrying later. It waits for the rate limiter and a free connection,
 // both bounded by ctx; ctx ending mid-message aborts that connection.
 func (p *Pool) Send(ctx context.Context, m *Message) error {
-	msg, err := p.build(m)
-	if err != nil {
-		return &SendError{Stage: StageBuild, Err: err}
-	}
 	if p.limiter != nil {
 		if err := p.limiter.Wait(ctx); err != nil {
 			return &SendError{Temporary: true, Stage: StageWait, Err: fmt.Errorf("mailer: rate limit: %w", err)}
@@ -100,6 +95,12 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 		return &SendError{Temporary: true, Stage: StageWait, Err: err}
 	}
 	defer func() { p.free <- c }()
+	// The connection decides the body encoding: 8bit only where the server
+	// said 8BITMIME (go-mail refuses 8bit otherwise, permanently).
+	msg, err := p.build(m, c.sc != nil && c.eightBit)
+	if err != nil {
+		return &SendError{Stage: StageBuild, Err: err}
+	}
 	start := time.Now()
 	err = p.deliver(ctx, c, msg)
 	if p.obs != nil {
@@ -109,6 +110,11 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 }
 
 func (p *Pool) acquire(ctx context.Context) (*conn, error) {
+	// select picks at random among ready cases: check first so an ended ctx
+	// never takes a connection.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mailer: wait for a connection: %w", err)
+	}
 	select {
 	case <-p.done:
 		return nil, ErrClosed
@@ -126,7 +132,7 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	}
 }
 
-// deliver sends msg on c, dialling first when c has no live session. It
+// deliver sends msg on c, dialling first when c has no live SMTP connection. It
 // returns nil or a *SendError as an error interface.
 func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg) error {
 	fresh := false
@@ -196,33 +202,30 @@ func (p *Pool) Close(ctx context.Context) error {
 			p.free <- c
 		}
 	}()
-	var errs []error
 	for range cap(p.free) {
 		select {
 		case c := <-p.free:
 			taken = append(taken, c)
-			if err := p.quit(ctx, c); err != nil {
-				errs = append(errs, err)
-			}
+			p.quit(ctx, c)
 		case <-ctx.Done():
 			return fmt.Errorf("mailer: close: %d connections still busy: %w", cap(p.free)-len(taken), ctx.Err())
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
-func (p *Pool) quit(ctx context.Context, c *conn) error {
+// quit says goodbye politely. A failure is only logged: the connection may
+// have died while idle, and it is closed either way.
+func (p *Pool) quit(ctx context.Context, c *conn) {
 	if c.sc == nil {
-		return nil
+		return
 	}
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	defer stop()
 	_ = c.sc.UpdateDeadline(p.cfg.ConnectTimeout)
-	err := c.client.CloseWithSMTPClient(c.sc)
-	p.drop(c)
-	if err != nil {
-		return fmt.Errorf("mailer: quit connection %d: %w", c.id, err)
+	if err := c.client.CloseWithSMTPClient(c.sc); err != nil {
+		p.log.Debug("smtp quit failed", "conn", c.id, "err", err)
 	}
-	return nil
+	p.drop(c)
 }

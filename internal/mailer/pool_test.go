@@ -82,7 +82,7 @@ func TestReplyFailuresAreClassified(t *testing.T) {
 				t.Errorf("got code %d enhanced %q temporary %v hard %v stage %q",
 					se.Code, se.Enhanced, se.Temporary, se.IsHardBounce(), se.Stage)
 			}
-			if se.Reply == "" || containsAddr(se.Error()) {
+			if !strings.HasPrefix(se.Reply, fmt.Sprintf("%d %s ", tt.code, tt.enhanced)) || containsAddr(se.Error()) {
 				t.Errorf("Reply %q / Error %q: want the server's words and no address", se.Reply, se.Error())
 			}
 			// The connection survives a reply failure and carries the next message.

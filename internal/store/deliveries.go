@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/enews"
@@ -67,8 +66,10 @@ type Outcome struct {
 	HardBounce   bool
 }
 
-// Record writes a batch of outcomes in one transaction and counts hard
-// bounces against subscribers, who become bounced at threshold.
+// Record writes a batch of outcomes and counts hard bounces against their
+// subscribers (who become bounced at the threshold) in one statement: one
+// round trip, atomic without an explicit transaction. Senders wait for it
+// before their next message, so its latency bounds throughput.
 func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []Outcome, bounceThreshold int) error {
 	if len(outs) == 0 {
 		return nil
@@ -78,41 +79,37 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	replies := make([]string, len(outs))
 	mids := make([]string, len(outs))
 	next := make([]time.Time, len(outs))
-	var bounced []int64
+	hard := make([]bool, len(outs))
+	now := time.Now()
 	for i, o := range outs {
-		ids[i], statuses[i], replies[i], mids[i] = o.SubscriberID, o.Status, o.Reply, o.MessageID
+		ids[i], statuses[i], replies[i], mids[i], hard[i] = o.SubscriberID, o.Status, o.Reply, o.MessageID, o.HardBounce
 		next[i] = o.NextAttempt
 		if next[i].IsZero() {
-			next[i] = time.Now()
-		}
-		if o.HardBounce {
-			bounced = append(bounced, o.SubscriberID)
+			next[i] = now
 		}
 	}
-	return s.inTx(ctx, "record outcomes", func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+	_, err := s.db.ExecContext(ctx, `
+		WITH v AS (
+			SELECT * FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]),
+			                     CAST($6 AS text[]), CAST($7 AS timestamptz[]), CAST($8 AS boolean[]))
+				AS v(sid, status, reply, mid, next, hard)
+		), done AS (
 			UPDATE deliveries d SET status = v.status, last_reply = v.reply,
 				message_id = CASE WHEN v.mid = '' THEN d.message_id ELSE v.mid END,
 				next_attempt_at = v.next, lease_owner = NULL, lease_expires = NULL,
 				-- a delivery handed back unsent did not use an attempt
 				attempts = CASE WHEN v.status = 'queued' THEN d.attempts - 1 ELSE d.attempts END,
 				sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END, updated_at = now()
-			FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]), CAST($6 AS text[]), CAST($7 AS timestamptz[]))
-				AS v(sid, status, reply, mid, next)
-			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND d.status = 'sending' AND d.lease_owner = $2`,
-			issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies), pq.StringArray(mids), pq.Array(next))
-		if err != nil {
-			return err
-		}
-		if len(bounced) == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
-				status = CASE WHEN bounce_count + 1 >= $2 AND status = 'active' THEN 'bounced' ELSE status END
-			WHERE id = ANY($1)`, pq.Int64Array(bounced), bounceThreshold)
-		return err
-	})
+			FROM v
+			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND d.status = 'sending' AND d.lease_owner = $2
+			RETURNING d.subscriber_id, v.hard
+		)
+		UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
+			status = CASE WHEN bounce_count + 1 >= $9 AND status = 'active' THEN 'bounced' ELSE status END
+		FROM done WHERE done.hard AND subscribers.id = done.subscriber_id`,
+		issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
+		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold)
+	return wrap("record outcomes", err)
 }
 
 // DeliveryStats summarises one issue's ledger.
@@ -199,4 +196,11 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) 
 		return 0, wrap("release leases", err)
 	}
 	return res.RowsAffected()
+}
+
+// QueueDepth counts deliveries waiting to be sent across all issues.
+func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM deliveries WHERE status IN ('queued', 'retry', 'sending')`)
+	return n, wrap("queue depth", err)
 }

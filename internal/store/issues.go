@@ -45,7 +45,9 @@ func (s *Store) CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, b
 		VALUES (CAST($1 AS date), $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (period) DO NOTHING
 		RETURNING `+issueColumns,
-		periodDate(is.Period), is.Status, is.Subject, is.Preheader, is.HTML, is.Text, pq.Int64Array(is.ItemIDs), is.SkipReason)
+		periodDate(is.Period), is.Status, is.Subject, is.Preheader, is.HTML, is.Text,
+		// a nil slice would be NULL; a skipped issue holds an empty list
+		pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason)
 	if err != nil {
 		return enews.Issue{}, false, wrap("create issue "+is.Period.String(), err)
 	}

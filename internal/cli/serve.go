@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/schedule"
+	"github.com/enews/enews/internal/store"
+)
+
+// Roles `enews serve` can run; all by default.
+const (
+	roleWeb       = "web"
+	roleScheduler = "scheduler"
+	roleSender    = "sender"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var roles string
+	cmd := &cobra.Command{
+		Use:   "serve [--roles web,scheduler,sender]",
+		Short: "Run the web server, the monthly scheduler and the senders",
+		Long: `Serve runs, in one process, the HTTP server (public pages, archive, admin API,
+/healthz, /readyz, /metrics), the scheduler (only the replica holding the
+leader lock schedules) and the senders (every replica sends). --roles runs
+only some of them, e.g. --roles sender for extra sending replicas.
+SIGTERM or Ctrl-C stops claiming, finishes messages in flight, hands back
+leases and the leader lock, and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rs, err := parseRoles(roles)
+			if err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), rs)
+		},
+	}
+	cmd.Flags().StringVar(&roles, "roles", "web,scheduler,sender", "comma-separated roles to run: web, scheduler, sender")
+	return cmd
+}
+
+func parseRoles(s string) ([]string, error) {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		switch r {
+		case roleWeb, roleScheduler, roleSender:
+			out = append(out, r)
+		case "":
+		default:
+			return nil, fmt.Errorf("--roles: unknown role %q: want web, scheduler or sender", r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--roles: name at least one of web, scheduler, sender")
+	}
+	return out, nil
+}
+
+func (a *app) serve(ctx context.Context, roles []string) error {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckMigrated(ctx); err != nil {
+		return err
+	}
+	l, err := a.links()
+	if err != nil {
+		return err
+	}
+	issues, err := a.issues(st)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := delivery.NewMetrics(reg)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "enews_delivery_queue_depth",
+		Help: "Deliveries queued, retrying or in flight, over all issues.",
+	}, func() float64 {
+		qctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := st.QueueDepth(qctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+	pool, err := a.pool(nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close(context.Background())
+	sender := a.mailSender(pool, l)
+	leader := schedule.NewLeader(st, schedule.LeaderConfig{}, a.log)
+
+	g, ctx := errgroup.WithContext(ctx)
+	if slices.Contains(roles, roleSender) {
+		engine := delivery.New(st, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
+		worker := delivery.NewWorker(engine, st, l, time.Second)
+		g.Go(func() error { return worker.Run(ctx) })
+	}
+	if slices.Contains(roles, roleScheduler) {
+		sched, err := schedule.New(schedule.Config{
+			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
+		}, schedule.Deps{Creator: issues, Reader: st, Starter: issues,
+			Notifier: delivery.NewApprovalNotifier(sender, a.cfg.Schedule.Approvers)}, a.log)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return leader.Run(ctx, sched.Run) })
+	}
+	if slices.Contains(roles, roleWeb) {
+		handler, err := a.webHandler(st, l, pool, issues, reg)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Addr: a.cfg.Web.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			a.log.Info("listening", "addr", a.cfg.Web.Listen, "base_url", a.cfg.Web.BaseURL)
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("web: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	a.log.Info("enews serving", "roles", strings.Join(roles, ","))
+	err = g.Wait()
+	a.log.Info("enews stopped")
+	return err
+}
+
+// healthMux serves the operational endpoints every replica has.
+func healthMux(st *store.Store, reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := st.CheckMigrated(ctx); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}

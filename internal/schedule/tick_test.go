@@ -1,0 +1,142 @@
+package schedule_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/schedule"
+)
+
+// everySecond fires at every second, so real firings come quickly; the
+// period is still the last full month before each firing.
+const everySecond = "* * * * * *"
+
+// publishAroundNow publishes an item in the real last month, and in the one
+// before in case a month ends while the test runs.
+func publishAroundNow(t *testing.T, r *replica) {
+	last := enews.PeriodOf(time.Now(), zurich(t)).Prev()
+	r.publishIn(t, last, last.Prev())
+}
+
+// TestRealFiringMakesTheIssue runs cron on the real clock. The catch-up on
+// start makes the issue first; the test then deletes it, and only a firing
+// can make it again.
+func TestRealFiringMakesTheIssue(t *testing.T) {
+	ctx := context.Background()
+	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	publishAroundNow(t, r)
+	s := r.scheduler(t, schedule.Config{Spec: everySecond, RetryInterval: 100 * time.Millisecond})
+	start(t, s.Run)
+
+	var first enews.Issue
+	eventually(t, "the catch-up made an issue", func() bool {
+		list := r.issueList(t)
+		if len(list) == 1 {
+			first = list[0]
+		}
+		return len(list) == 1
+	})
+	if _, err := r.st.DB().ExecContext(ctx, `DELETE FROM issues WHERE id = $1`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a firing made the issue again", func() bool {
+		list := r.issueList(t)
+		return len(list) == 1 && list[0].ID != first.ID
+	})
+	if st := s.Status(); !st.Running || st.LastFire.IsZero() || st.LastError != "" {
+		t.Fatalf("status = %+v", st)
+	}
+}
+
+// panicking is a Creator whose first call panics.
+type panicking struct {
+	schedule.Creator
+	calls atomic.Int32
+}
+
+func (p *panicking) Create(ctx context.Context, period enews.Period, force bool) (enews.Issue, bool, error) {
+	if p.calls.Add(1) == 1 {
+		panic("first create fails")
+	}
+	return p.Creator.Create(ctx, period, force)
+}
+
+// TestPanicDoesNotStopFirings: the catch-up panics; the process survives
+// and a later firing makes the issue.
+func TestPanicDoesNotStopFirings(t *testing.T) {
+	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	publishAroundNow(t, r)
+	creator := &panicking{Creator: r.issues}
+	s, err := schedule.New(schedule.Config{Spec: everySecond, Location: zurich(t), RetryInterval: 100 * time.Millisecond},
+		schedule.Deps{Creator: creator, Reader: r.st, Starter: r.starter, Notifier: r.notifier}, r.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, s.Run)
+	eventually(t, "a firing after the panic made the issue", func() bool {
+		return len(r.issueList(t)) == 1
+	})
+	if n := creator.calls.Load(); n < 2 {
+		t.Fatalf("create called %d times", n)
+	}
+}
+
+// flaky fails its first call, as a database or mail server briefly away.
+type flaky struct {
+	schedule.Starter
+	schedule.Notifier
+	calls atomic.Int32
+}
+
+func (f *flaky) Start(ctx context.Context, is enews.Issue) error {
+	if f.calls.Add(1) == 1 {
+		return errors.New("connection refused")
+	}
+	return f.Starter.Start(ctx, is)
+}
+
+func (f *flaky) AwaitingApproval(ctx context.Context, is enews.Issue) error {
+	if f.calls.Add(1) == 1 {
+		return errors.New("connection refused")
+	}
+	return f.Notifier.AwaitingApproval(ctx, is)
+}
+
+// TestFailedHandOverIsRetried: a failing start or notification is retried
+// without waiting for the next firing, a month away.
+func TestFailedHandOverIsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy delivery.Policy
+		status string
+	}{
+		{"start", delivery.Policy{MinItems: 1}, enews.IssueSending},
+		{"approvers' notification", delivery.Policy{MinItems: 1, RequireApproval: true}, enews.IssueDraft},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReplica(t, pgtest.NewURL(t), tc.policy)
+			mayItems(t, r)
+			f := &flaky{Starter: r.starter, Notifier: r.notifier}
+			clk := &clock{t: utc("2026-06-01T07:00:00Z")}
+			s, err := schedule.New(schedule.Config{Spec: "0 9 1 * *", Location: zurich(t), Now: clk.Now,
+				RetryInterval: 10 * time.Millisecond}, schedule.Deps{Creator: r.issues, Reader: r.st, Starter: f, Notifier: f}, r.log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start(t, s.Run)
+			eventually(t, "the retry succeeded", func() bool {
+				st := s.Status()
+				return st.DueStatus == tc.status && st.LastError == "" && !st.LastCheck.IsZero()
+			})
+			if r.starter.count()+r.notifier.count() != 1 {
+				t.Fatalf("started %d, told %d; want one hand-over", r.starter.count(), r.notifier.count())
+			}
+		})
+	}
+}
