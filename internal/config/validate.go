@@ -214,7 +214,9 @@ func secretKey(s string) error {
 }
 
 func cronSpec(s string) error {
-	if _, err := cron.ParseStandard(s); err != nil {
+	// Five fields, or six with leading seconds (for tests and demos).
+	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	if _, err := p.Parse(s); err != nil {
 		return fmt.Errorf("want a cron spec like \"0 9 1 * *\": %v", err)
 	}
 	return nil

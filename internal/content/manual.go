@@ -18,6 +18,7 @@ func Manual(source string, it enews.Item, opts Options) (enews.Item, error) {
 	if reason != "" {
 		return enews.Item{}, &RejectedError{Reason: reason}
 	}
+	out.Source = source
 	return out, nil
 }
 
