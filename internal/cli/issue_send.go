@@ -195,4 +195,3 @@ func formatCounts(s store.DeliveryStats) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
