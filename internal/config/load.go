@@ -36,8 +36,10 @@ func Load(path string, env []string) (Config, error) {
 			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)                                               // a misspelt key is an error, not a silent default
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file is fine
+		// A misspelt key is an error, not a silent default; an empty file
+		// (io.EOF) is fine.
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 			return Config{}, fmt.Errorf("config: parse %s: %w", path, err)
 		}
 		if err := refuseFileSecrets(cfg); err != nil {
