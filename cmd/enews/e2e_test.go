@@ -206,3 +206,23 @@ func TestIssueCommands(t *testing.T) {
 		}
 	})
 }
+
+func TestItemsImportTwiceAddsNothing(t *testing.T) {
+	e := newE2E(t, 0) // newE2E imported the sample items once already
+	out := e.ok("items", "import", "../../configs/sample/items.json")
+	if !strings.Contains(out, "0 new, 0 updated, 10 unchanged, 0 rejected") {
+		t.Fatalf("second import: %s", out)
+	}
+	list := e.ok("items", "list", "--period", "2022-05")
+	if n := strings.Count(list, "\n") - 1; n != 8 {
+		t.Fatalf("items list --period 2022-05 shows %d items, want 8:\n%s", n, list)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	if err := os.WriteFile(bad, []byte("<rss><channel><item><title>x</title>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out2, err := e.cmd("items", "import", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out2), "bad.xml") {
+		t.Fatalf("malformed feed: err %v, output %s", err, out2)
+	}
+}
