@@ -108,10 +108,14 @@ func (e *Engine) Run(ctx context.Context, issue enews.Issue, c *Compiled, waitRe
 	}
 	// Every sender has stopped, so a lease still held by this run belongs to
 	// no message in flight: hand it back rather than wait for it to expire.
-	if n, rerr := e.ledger.ReleaseLeases(recordCtx, r.owner); rerr != nil && err == nil {
-		err = rerr
-	} else if n > 0 {
-		e.log.Warn("released leases left by a stopped run", "issue", issue.ID, "count", n)
+	// Not after a failed recording, though: those rows may have been sent,
+	// and letting their leases expire marks them in doubt, which is the truth.
+	if r.recordErr == nil {
+		if n, rerr := e.ledger.ReleaseLeases(recordCtx, r.owner); rerr != nil && err == nil {
+			err = rerr
+		} else if n > 0 {
+			e.log.Warn("released leases left by a stopped run", "issue", issue.ID, "count", n)
+		}
 	}
 	s := r.summary()
 	if err != nil {
