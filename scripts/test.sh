@@ -23,4 +23,10 @@ if [ -z "${ENEWS_TEST_DATABASE_URL:-}" ]; then
 	echo "test database: throwaway PostgreSQL $("$(pg_bin_dir)/postgres" --version | awk '{print $3}') on port $port"
 fi
 
-go test -count=1 "${@:-./...}"
+if [ "${CI:-}" = true ]; then
+	# In CI, list every test by name (so the log shows which ran against
+	# PostgreSQL and SMTP), keeping failure output and dropping the chatter.
+	go test -count=1 -v "${@:-./...}" | grep -vE '^=== (RUN|PAUSE|CONT|NAME)'
+else
+	go test -count=1 "${@:-./...}"
+fi
