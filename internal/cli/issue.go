@@ -26,6 +26,16 @@ func (a *app) issueCommand() *cobra.Command {
 	return cmd
 }
 
+// withPeriod parses --period, opens the store and runs fn.
+func (a *app) withPeriod(cmd *cobra.Command, period string, fn func(ctx context.Context, st *store.Store, p enews.Period) error) error {
+	p, err := enews.ParsePeriod(period)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	return a.withStore(ctx, func(st *store.Store) error { return fn(ctx, st, p) })
+}
+
 func periodFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVar(p, "period", "", "the issue's month, YYYY-MM (required)")
 	_ = cmd.MarkFlagRequired("period")
@@ -39,12 +49,7 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 		Short: "Render a month's issue without sending it (the frozen issue when one exists)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := enews.ParsePeriod(period)
-			if err != nil {
-				return err
-			}
-			return a.withStore(ctx, func(st *store.Store) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
 				html, txt, items, err := a.previewParts(ctx, st, p)
 				if err != nil {
 					return err
@@ -113,12 +118,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 		Short: "Collect, render and freeze a month's issue (finds the existing one if there is one)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := enews.ParsePeriod(period)
-			if err != nil {
-				return err
-			}
-			return a.withStore(ctx, func(st *store.Store) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
 				svc, err := a.issues(st)
 				if err != nil {
 					return err
@@ -155,12 +155,7 @@ func (a *app) issueTransitionCommand(name, short, to string, from ...string) *co
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := enews.ParsePeriod(period)
-			if err != nil {
-				return err
-			}
-			return a.withStore(ctx, func(st *store.Store) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
 				is, err := st.IssueByPeriod(ctx, p)
 				if err != nil {
 					return err

@@ -28,12 +28,7 @@ A sent issue sends nothing more. With --to ADDRESS, one test copy of the
 frozen issue goes to that address only, outside the ledger.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := enews.ParsePeriod(period)
-			if err != nil {
-				return err
-			}
-			return a.withStore(ctx, func(st *store.Store) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
 				svc, err := a.issues(st)
 				if err != nil {
 					return err

@@ -19,12 +19,7 @@ func (a *app) issueStatusCommand() *cobra.Command {
 		Short: "Show an issue's state, delivery counts, rate, ETA, deliveries in doubt and recent errors",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := enews.ParsePeriod(period)
-			if err != nil {
-				return err
-			}
-			return a.withStore(ctx, func(st *store.Store) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
 				for {
 					if err := a.printStatus(ctx, st, p, watch); err != nil {
 						return err
