@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,7 +109,17 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 	defer pool.Close(context.Background())
 	sender := a.mailSender(pool, l)
 	leader := schedule.NewLeader(st, schedule.LeaderConfig{}, a.log)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "enews_scheduler_leader",
+		Help: "1 while this replica holds the scheduler's leader lock.",
+	}, func() float64 {
+		if leader.IsLeader() {
+			return 1
+		}
+		return 0
+	}))
 
+	var sched *schedule.Scheduler
 	g, ctx := errgroup.WithContext(ctx)
 	if slices.Contains(roles, roleSender) {
 		engine := delivery.New(st, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
@@ -116,7 +127,7 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 		g.Go(func() error { return worker.Run(ctx) })
 	}
 	if slices.Contains(roles, roleScheduler) {
-		sched, err := schedule.New(schedule.Config{
+		sched, err = schedule.New(schedule.Config{
 			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
 		}, schedule.Deps{Creator: issues, Reader: st, Starter: issues,
 			Notifier: delivery.NewApprovalNotifier(sender, a.cfg.Schedule.Approvers)}, a.log)
@@ -126,7 +137,7 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 		g.Go(func() error { return leader.Run(ctx, sched.Run) })
 	}
 	if slices.Contains(roles, roleWeb) {
-		handler, err := a.webHandler(st, l, pool, issues, reg)
+		handler, err := a.webHandler(st, l, pool, issues, reg, statusFunc(leader, sched))
 		if err != nil {
 			return err
 		}
@@ -151,8 +162,26 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 	return err
 }
 
+// replicaStatus is what /statusz shows: whether this replica leads, and what
+// its scheduler last saw (due period, next firing, missed periods).
+type replicaStatus struct {
+	Leader   bool             `json:"leader"`
+	Schedule *schedule.Status `json:"schedule,omitempty"`
+}
+
+func statusFunc(leader *schedule.Leader, sched *schedule.Scheduler) func() replicaStatus {
+	return func() replicaStatus {
+		rs := replicaStatus{Leader: leader.IsLeader()}
+		if sched != nil {
+			st := sched.Status()
+			rs.Schedule = &st
+		}
+		return rs
+	}
+}
+
 // healthMux serves the operational endpoints every replica has.
-func healthMux(st *store.Store, reg *prometheus.Registry) *http.ServeMux {
+func healthMux(st *store.Store, reg *prometheus.Registry, status func() replicaStatus) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -171,5 +200,11 @@ func healthMux(st *store.Store, reg *prometheus.Registry) *http.ServeMux {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /statusz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(status())
+	})
 	return mux
 }

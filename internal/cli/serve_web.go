@@ -12,6 +12,6 @@ import (
 )
 
 // webHandler is the whole HTTP surface of `enews serve`.
-func (a *app) webHandler(st *store.Store, l *links.Links, pool *mailer.Pool, issues *delivery.Issues, reg *prometheus.Registry) (http.Handler, error) {
-	return healthMux(st, reg), nil
+func (a *app) webHandler(st *store.Store, l *links.Links, pool *mailer.Pool, issues *delivery.Issues, reg *prometheus.Registry, status func() replicaStatus) (http.Handler, error) {
+	return healthMux(st, reg, status), nil
 }
