@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestServeOperationalEndpoints(t *testing.T) {
+	e := newE2E(t, 0)
+	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	e.env = append(e.env, "ENEWS_WEB_LISTEN="+strings.TrimPrefix(base, "http://"), "ENEWS_WEB_BASE_URL="+base)
+	out := &lockedBuffer{}
+	c := e.cmd("serve")
+	c.Stdout, c.Stderr = out, out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, func() bool { code, _ := get("/healthz"); return code == 200 })
+	for _, tc := range []struct{ path, want string }{
+		{"/readyz", "ready"},
+		{"/metrics", "enews_delivery_queue_depth"},
+		{"/metrics", "enews_scheduler_leader"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			code, body := get(tc.path)
+			if code != 200 || !strings.Contains(body, tc.want) {
+				t.Fatalf("GET %s = %d, body lacks %q:\n%.500s", tc.path, code, tc.want, body)
+			}
+		})
+	}
+	t.Run("/statusz", func(t *testing.T) {
+		waitFor(t, func() bool { _, body := get("/statusz"); return strings.Contains(body, `"leader": true`) })
+		_, body := get("/statusz")
+		var st struct {
+			Leader   bool
+			Schedule struct{ Spec, TimeZone string }
+		}
+		if err := json.Unmarshal([]byte(body), &st); err != nil || st.Schedule.Spec != "0 9 1 * *" || st.Schedule.TimeZone != "Europe/Zurich" {
+			t.Fatalf("statusz %s: %+v %v", body, st, err)
+		}
+	})
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, out.String())
+	}
+}
