@@ -10,12 +10,16 @@ import (
 )
 
 // Email holds the eNewsUpdate theme under "email/": the hermes HTML template
-// and the plain-text template. The web pages will join it as
-// `//go:embed all:email web` once that directory exists; embedding a missing
-// directory fails the build, so only email is named for now.
+// and the plain-text template.
 //
 //go:embed all:email
 var Email embed.FS
+
+// Web holds the server-rendered pages under "web/": the layout, one template
+// per page, the confirmation email and the stylesheet in assets/.
+//
+//go:embed all:web
+var Web embed.FS
 
 // EmailTheme is the theme directory itself, rooted so that file names match
 // those of an override directory.

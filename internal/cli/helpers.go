@@ -36,5 +36,7 @@ func (a *app) extraCommands() []func() *cobra.Command {
 		a.itemsCommand,
 		a.issueCommand,
 		a.serveCommand,
+		a.subscribersCommand,
+		a.tokenCommand,
 	}
 }

@@ -137,7 +137,7 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 		g.Go(func() error { return leader.Run(ctx, sched.Run) })
 	}
 	if slices.Contains(roles, roleWeb) {
-		handler, err := a.webHandler(st, l, pool, issues, reg, statusFunc(leader, sched))
+		handler, err := a.webServer(st, l, pool, reg, statusFunc(leader, sched))
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,12 @@ func (a *app) serve(ctx context.Context, roles []string) error {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return srv.Shutdown(sctx)
+			err := srv.Shutdown(sctx)
+			// Confirmation emails still being sent finish before the pool closes.
+			if cerr := handler.Close(sctx); err == nil {
+				err = cerr
+			}
+			return err
 		})
 	}
 	a.log.Info("enews serving", "roles", strings.Join(roles, ","))

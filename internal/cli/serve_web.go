@@ -5,13 +5,28 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/web"
 )
 
-// webHandler is the whole HTTP surface of `enews serve`.
-func (a *app) webHandler(st *store.Store, l *links.Links, pool *mailer.Pool, issues *delivery.Issues, reg *prometheus.Registry, status func() replicaStatus) (http.Handler, error) {
-	return healthMux(st, reg, status), nil
+// webServer is the whole HTTP surface of `enews serve`: the public pages,
+// archive and admin API of package web, plus the operational endpoints.
+func (a *app) webServer(st *store.Store, l *links.Links, pool *mailer.Pool, reg *prometheus.Registry, status func() replicaStatus) (*web.Server, error) {
+	signer, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	health := healthMux(st, reg, status)
+	n := a.cfg.Newsletter
+	return web.New(web.Deps{
+		Store: st, Signer: signer, Links: l, Mailer: pool, Log: a.log, Location: a.cfg.Location(),
+		Templates: a.templatesOverride("web"),
+		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName, ProductURL: n.ProductURL,
+			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
+		Extra: map[string]http.Handler{
+			"GET /healthz": health, "GET /readyz": health, "GET /metrics": health, "GET /statusz": health,
+		},
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/enews/enews/internal/delivery"
@@ -14,13 +15,22 @@ import (
 	"github.com/enews/enews/internal/store"
 )
 
-// theme is the email theme: the embedded one, or newsletter.templates_dir.
-func (a *app) theme() fs.FS {
-	if d := a.cfg.Newsletter.TemplatesDir; d != "" {
-		return os.DirFS(d)
+// templatesOverride returns newsletter.templates_dir/sub (a directory laid
+// out like templates/: email/ for the theme, web/ for the pages) when it
+// exists, else nil: the embedded files.
+func (a *app) templatesOverride(sub string) fs.FS {
+	d := a.cfg.Newsletter.TemplatesDir
+	if d == "" {
+		return nil
 	}
-	return nil
+	if fi, err := os.Stat(filepath.Join(d, sub)); err != nil || !fi.IsDir() {
+		return nil
+	}
+	return os.DirFS(filepath.Join(d, sub))
 }
+
+// theme is the email theme.
+func (a *app) theme() fs.FS { return a.templatesOverride("email") }
 
 func (a *app) renderer() (*digest.Renderer, error) {
 	n := a.cfg.Newsletter

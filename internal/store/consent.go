@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/enews/enews/internal/enews"
+)
+
+// Consent event names, as the consent_events table spells them.
+const (
+	EventSubscribed   = "subscribed"
+	EventConfirmed    = "confirmed"
+	EventResubscribed = "resubscribed"
+	EventUnsubscribed = "unsubscribed"
+	EventErased       = "erased"
+	EventImported     = "imported"
+)
+
+// Consent sources: where a change came from.
+const (
+	SourceForm     = "form"      // the public subscribe form
+	SourceLink     = "link"      // a signed link's page (confirm, unsubscribe button)
+	SourceOneClick = "one-click" // RFC 8058 POST from a mailbox provider
+	SourceImport   = "import"
+	SourceAPI      = "api"
+	SourceCLI      = "cli"
+)
+
+// Consent says who made a change, for the consent log. Every method that
+// changes a subscriber's status writes one event with it, in the same
+// transaction as the change.
+type Consent struct {
+	Source string
+	IP     netip.Addr // the client's address; the zero Addr when there is none
+}
+
+// ConsentEvent is one line of the append-only consent log.
+type ConsentEvent struct {
+	ID        int64     `db:"id"`
+	Event     string    `db:"event"`
+	Source    string    `db:"source"`
+	IP        string    `db:"ip"` // empty when none was recorded
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func (c Consent) ip() *string {
+	if !c.IP.IsValid() {
+		return nil
+	}
+	s := c.IP.Unmap().String()
+	return &s
+}
+
+// logConsent appends one event. subscriberID 0 writes no subscriber link:
+// that is how an erase is logged, with only the hash left.
+func logConsent(ctx context.Context, tx *sqlx.Tx, subscriberID int64, emailHash, event string, c Consent) error {
+	var sid *int64
+	if subscriberID != 0 {
+		sid = &subscriberID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, email_hash, event, source, ip)
+		VALUES ($1, $2, $3, $4, CAST($5 AS inet))`, sid, emailHash, event, c.Source, c.ip())
+	if err != nil {
+		return wrap(fmt.Sprintf("consent event %s", event), err)
+	}
+	return nil
+}
+
+// ConsentEvents lists a subscriber's consent log, oldest first.
+func (s *Store) ConsentEvents(ctx context.Context, subscriberID int64) ([]ConsentEvent, error) {
+	var out []ConsentEvent
+	err := s.db.SelectContext(ctx, &out, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
+		FROM consent_events WHERE subscriber_id = $1 ORDER BY id`, subscriberID)
+	if err != nil {
+		return nil, wrap("consent events", err)
+	}
+	return out, nil
+}
+
+// ConsentEventsByHash lists the events kept for an address hash, oldest
+// first: after an erase they are all that is left, and they still answer
+// "when did this address consent, and when was it erased".
+func (s *Store) ConsentEventsByHash(ctx context.Context, emailHash string) ([]ConsentEvent, error) {
+	var out []ConsentEvent
+	err := s.db.SelectContext(ctx, &out, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
+		FROM consent_events WHERE email_hash = $1 ORDER BY id`, emailHash)
+	if err != nil {
+		return nil, wrap("consent events by hash", err)
+	}
+	return out, nil
+}
+
+// lockSubscriber reads a subscriber's address and status for update.
+func lockSubscriber(ctx context.Context, tx *sqlx.Tx, id int64) (email, status string, err error) {
+	var r struct {
+		Email  string `db:"email"`
+		Status string `db:"status"`
+	}
+	if err := tx.GetContext(ctx, &r, `SELECT email, status FROM subscribers WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return "", "", wrap(fmt.Sprintf("subscriber %d", id), err)
+	}
+	return r.Email, r.Status, nil
+}
+
+// ConfirmSubscriber activates a subscriber who followed a confirmation
+// link: pending becomes active (confirmed), unsubscribed or bounced comes
+// back (resubscribed). changed is false when it was active already. A
+// complaint or a suppression is enews.ErrConflict: only staff may undo those.
+func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub enews.Subscriber, changed bool, err error) {
+	err = s.inTx(ctx, "confirm subscriber", func(tx *sqlx.Tx) error {
+		email, status, err := lockSubscriber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		hash := h.HashAddress(email)
+		event := EventConfirmed
+		switch status {
+		case enews.SubscriberActive:
+			return nil
+		case enews.SubscriberComplained:
+			return fmt.Errorf("%w: subscriber complained; only staff can reactivate", enews.ErrConflict)
+		case enews.SubscriberUnsubscribed, enews.SubscriberBounced:
+			event = EventResubscribed
+		}
+		if err := refuseSuppressed(ctx, tx, hash); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', confirmed_at = now(),
+			unsubscribed_at = NULL, bounce_count = 0, updated_at = now() WHERE id = $1`, id)
+		if err != nil {
+			return wrap("update", err)
+		}
+		changed = true
+		return logConsent(ctx, tx, id, hash, event, c)
+	})
+	if err != nil {
+		return enews.Subscriber{}, false, err
+	}
+	sub, err = s.GetSubscriber(ctx, id)
+	return sub, changed, err
+}
+
+// UnsubscribeSubscriber takes a subscriber off the list. It is idempotent:
+// changed is false when there was nothing to do (already unsubscribed, or
+// complained, which stays the stronger mark).
+func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub enews.Subscriber, changed bool, err error) {
+	err = s.inTx(ctx, "unsubscribe", func(tx *sqlx.Tx) error {
+		email, status, err := lockSubscriber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if status == enews.SubscriberUnsubscribed || status == enews.SubscriberComplained {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now(),
+			updated_at = now() WHERE id = $1`, id)
+		if err != nil {
+			return wrap("update", err)
+		}
+		changed = true
+		return logConsent(ctx, tx, id, h.HashAddress(email), EventUnsubscribed, c)
+	})
+	if err != nil {
+		return enews.Subscriber{}, false, err
+	}
+	sub, err = s.GetSubscriber(ctx, id)
+	return sub, changed, err
+}
+
+// EraseSubscriber removes a subscriber and their personal data for good
+// (GDPR). What stays is the keyed hash: on the suppression list, so the
+// address is never mailed or imported again by mistake, and in the consent
+// log, whose earlier events lose their link to the row but keep the hash.
+// Delivery history goes with the row.
+func (s *Store) EraseSubscriber(ctx context.Context, h Hasher, id int64, c Consent) error {
+	return s.inTx(ctx, "erase subscriber", func(tx *sqlx.Tx) error {
+		email, _, err := lockSubscriber(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		hash := h.HashAddress(email)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'erased')
+			ON CONFLICT (email_hash) DO NOTHING`, hash); err != nil {
+			return wrap("suppress", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id = $1`, id); err != nil {
+			return wrap("delete", err)
+		}
+		return logConsent(ctx, tx, 0, hash, EventErased, c)
+	})
+}

@@ -1,0 +1,234 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/store"
+)
+
+func testSigner(t testing.TB) *signing.Signer {
+	t.Helper()
+	s, err := signing.New([]byte(strings.Repeat("test secret ", 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func viaCLI() store.Consent { return store.Consent{Source: store.SourceCLI} }
+
+func add(t *testing.T, st *store.Store, h store.Hasher, email, status string) enews.Subscriber {
+	t.Helper()
+	sub, err := st.AddSubscriber(context.Background(), h, enews.Subscriber{Email: email, Name: "N " + email, Status: status}, viaCLI())
+	if err != nil {
+		t.Fatalf("add %s: %v", email, err)
+	}
+	return sub
+}
+
+func events(t *testing.T, st *store.Store, id int64) string {
+	t.Helper()
+	evs, err := st.ConsentEvents(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range evs {
+		names = append(names, e.Event+"/"+e.Source)
+	}
+	return strings.Join(names, " ")
+}
+
+func TestAddAndFind(t *testing.T) {
+	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	sub := add(t, st, h, "Anna@example.org", enews.SubscriberActive)
+	if sub.ID == 0 || sub.Status != enews.SubscriberActive || sub.Attributes == nil {
+		t.Fatalf("added %+v", sub)
+	}
+	got, err := st.SubscriberByEmail(ctx, "anna@EXAMPLE.org")
+	if err != nil || got.ID != sub.ID || got.Email != "Anna@example.org" {
+		t.Fatalf("find any case: %+v, %v", got, err)
+	}
+	if _, err := st.SubscriberByEmail(ctx, "nobody@example.org"); !errors.Is(err, enews.ErrNotFound) {
+		t.Fatalf("missing address: %v, want ErrNotFound", err)
+	}
+	if _, err := st.GetSubscriber(ctx, 999999); !errors.Is(err, enews.ErrNotFound) {
+		t.Fatalf("missing id: %v, want ErrNotFound", err)
+	}
+	_, err = st.AddSubscriber(ctx, h, enews.Subscriber{Email: "ANNA@example.org"}, viaCLI())
+	if !errors.Is(err, enews.ErrConflict) {
+		t.Fatalf("second add in other case: %v, want ErrConflict", err)
+	}
+	_, err = st.AddSubscriber(ctx, h, enews.Subscriber{Email: "b@example.org", Status: "bounced"}, viaCLI())
+	if !errors.Is(err, enews.ErrInvalid) {
+		t.Fatalf("add with status bounced: %v, want ErrInvalid", err)
+	}
+	if ev := events(t, st, sub.ID); ev != "subscribed/cli" {
+		t.Errorf("events %q", ev)
+	}
+	name := "Anna M"
+	up, err := st.UpdateSubscriber(ctx, sub.ID, &name, map[string]string{"city": "Bern"})
+	if err != nil || up.Name != name || up.Attributes["city"] != "Bern" || up.Status != enews.SubscriberActive {
+		t.Fatalf("update: %+v, %v", up, err)
+	}
+}
+
+func TestListSubscribers(t *testing.T) {
+	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	for _, e := range []string{"a1@example.org", "a2@example.org", "b1@example.org", "under_score@example.org", "pct%x@example.org"} {
+		add(t, st, h, e, enews.SubscriberActive)
+	}
+	add(t, st, h, "p@example.org", enews.SubscriberPending)
+
+	var all []string
+	f := store.SubscriberFilter{Limit: 2}
+	for pages := 0; ; pages++ {
+		page, err := st.ListSubscribers(ctx, f)
+		if err != nil || pages > 5 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, s := range page.Subscribers {
+			all = append(all, s.Email)
+		}
+		if page.Next == 0 {
+			break
+		}
+		f.After = page.Next
+	}
+	if len(all) != 6 {
+		t.Fatalf("paged through %d: %v", len(all), all)
+	}
+	tests := []struct {
+		name string
+		f    store.SubscriberFilter
+		want int
+	}{
+		{"search is case-insensitive", store.SubscriberFilter{Query: "A1@"}, 1},
+		{"search by name", store.SubscriberFilter{Query: "n b1"}, 1},
+		{"underscore is literal", store.SubscriberFilter{Query: "_"}, 1},
+		{"percent is literal", store.SubscriberFilter{Query: "%"}, 1},
+		{"status filter", store.SubscriberFilter{Status: enews.SubscriberPending}, 1},
+		{"exact email", store.SubscriberFilter{Email: "A2@example.ORG"}, 1},
+		{"hostile query is data", store.SubscriberFilter{Query: "'; DROP TABLE subscribers; --"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := st.ListSubscribers(ctx, tt.f)
+			if err != nil || len(page.Subscribers) != tt.want {
+				t.Fatalf("%d results, %v; want %d", len(page.Subscribers), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubscribeConfirmUnsubscribe(t *testing.T) {
+	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	ip := netip.MustParseAddr("192.0.2.7")
+	form := store.Consent{Source: store.SourceForm, IP: ip}
+
+	res, err := st.Subscribe(ctx, h, "new@example.org", "New", form)
+	if err != nil || !res.SendConfirm || res.ID == 0 {
+		t.Fatalf("subscribe: %+v, %v", res, err)
+	}
+	again, err := st.Subscribe(ctx, h, "NEW@example.org", "Someone else", form)
+	if err != nil || again.ID != res.ID || !again.SendConfirm {
+		t.Fatalf("subscribe again: %+v, %v", again, err)
+	}
+	sub, _ := st.GetSubscriber(ctx, res.ID)
+	if sub.Status != enews.SubscriberPending || sub.Name != "New" {
+		t.Fatalf("after sign-ups: %+v (the second must not rename)", sub)
+	}
+	sub, changed, err := st.ConfirmSubscriber(ctx, h, res.ID, store.Consent{Source: store.SourceLink, IP: ip})
+	if err != nil || !changed || sub.Status != enews.SubscriberActive {
+		t.Fatalf("confirm: %+v %v %v", sub, changed, err)
+	}
+	if _, changed, _ := st.ConfirmSubscriber(ctx, h, res.ID, form); changed {
+		t.Error("second confirm changed something")
+	}
+	if res, _ := st.Subscribe(ctx, h, "new@example.org", "", form); res.SendConfirm {
+		t.Error("an active subscriber gets another confirmation")
+	}
+	sub, changed, err = st.UnsubscribeSubscriber(ctx, h, res.ID, store.Consent{Source: store.SourceOneClick})
+	if err != nil || !changed || sub.Status != enews.SubscriberUnsubscribed {
+		t.Fatalf("unsubscribe: %+v %v %v", sub, changed, err)
+	}
+	if _, changed, err := st.UnsubscribeSubscriber(ctx, h, res.ID, form); err != nil || changed {
+		t.Fatalf("second unsubscribe: changed %v, %v", changed, err)
+	}
+	// Coming back takes a new sign-up and a new confirmation.
+	if res, _ := st.Subscribe(ctx, h, "new@example.org", "", form); !res.SendConfirm {
+		t.Error("an unsubscribed address cannot ask again")
+	}
+	if _, changed, _ := st.ConfirmSubscriber(ctx, h, res.ID, form); !changed {
+		t.Error("resubscribe did not happen")
+	}
+	want := "subscribed/form confirmed/link unsubscribed/one-click subscribed/form resubscribed/form"
+	if ev := events(t, st, res.ID); ev != want {
+		t.Errorf("events\n got %s\nwant %s", ev, want)
+	}
+	evs, _ := st.ConsentEvents(ctx, res.ID)
+	if evs[0].IP != "192.0.2.7" || evs[2].IP != "" {
+		t.Errorf("ips %q %q", evs[0].IP, evs[2].IP)
+	}
+	if _, _, err := st.UnsubscribeSubscriber(ctx, h, 424242, form); !errors.Is(err, enews.ErrNotFound) {
+		t.Errorf("unsubscribe unknown id: %v", err)
+	}
+}
+
+func TestErase(t *testing.T) {
+	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	sub := add(t, st, h, "Gone@Example.org", enews.SubscriberActive)
+	if err := st.EraseSubscriber(ctx, h, sub.ID, viaCLI()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetSubscriber(ctx, sub.ID); !errors.Is(err, enews.ErrNotFound) {
+		t.Fatalf("erased row still there: %v", err)
+	}
+	hash := h.HashAddress("gone@example.org")
+	if ok, _ := st.IsSuppressed(ctx, hash); !ok {
+		t.Fatal("no suppression after erase")
+	}
+	evs, err := st.ConsentEventsByHash(ctx, hash)
+	if err != nil || len(evs) != 2 || evs[0].Event != "subscribed" || evs[1].Event != "erased" {
+		t.Fatalf("events kept by hash: %+v, %v", evs, err)
+	}
+	var left int
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM consent_events WHERE subscriber_id IS NOT NULL`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d events still point at a row, %v", left, err)
+	}
+	t.Run("the address cannot come back by mistake", func(t *testing.T) {
+		_, err := st.AddSubscriber(ctx, h, enews.Subscriber{Email: "gone@example.org"}, viaCLI())
+		if !errors.Is(err, store.ErrSuppressed) || !errors.Is(err, enews.ErrConflict) {
+			t.Fatalf("re-add: %v, want ErrSuppressed", err)
+		}
+		res, err := st.Subscribe(ctx, h, "GONE@example.org", "", store.Consent{Source: store.SourceForm})
+		if err != nil || res.SendConfirm || res.ID != 0 {
+			t.Fatalf("form sign-up: %+v, %v", res, err)
+		}
+	})
+	if err := st.EraseSubscriber(ctx, h, sub.ID, viaCLI()); !errors.Is(err, enews.ErrNotFound) {
+		t.Fatalf("second erase: %v", err)
+	}
+}
+
+func TestSuppress(t *testing.T) {
+	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	for range 2 {
+		if err := st.Suppress(ctx, h, "Blocked@Example.org", store.SuppressManual); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.AddSubscriber(ctx, h, enews.Subscriber{Email: "blocked@example.org"}, viaCLI()); !errors.Is(err, store.ErrSuppressed) {
+		t.Fatalf("add: %v, want ErrSuppressed", err)
+	}
+	if err := st.Suppress(ctx, h, "x@example.org", "because"); !errors.Is(err, enews.ErrInvalid) {
+		t.Fatalf("unknown reason: %v, want ErrInvalid", err)
+	}
+}

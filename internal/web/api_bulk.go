@@ -1,0 +1,130 @@
+package web
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/subscribers"
+)
+
+// maxImportBytes bounds an uploaded list: far beyond ten million rows.
+const maxImportBytes = 2 << 30
+
+// maxReportedLines bounds the bad lines an import answer lists; the count
+// covers them all.
+const maxReportedLines = 1000
+
+type lineErrorJSON struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// apiImport: POST /api/subscribers/import with a CSV body, as the CLI's
+// import: ?status=pending, ?activate_pending=true, ?overwrite=true.
+func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := store.ImportOptions{Status: q.Get("status"), Source: store.SourceAPI}
+	for name, dst := range map[string]*bool{"activate_pending": &opts.ActivatePending, "overwrite": &opts.Overwrite} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				s.apiError(w, r, badRequest("%s %q: want true or false", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	ir, err := subscribers.NewImportReader(http.MaxBytesReader(w, r.Body, maxImportBytes))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	bad := 0
+	lines := []lineErrorJSON{}
+	res, err := s.d.Store.ImportSubscribers(r.Context(), s.d.Signer, subscribers.Rows(ir, func(le *subscribers.LineError) {
+		bad++
+		if len(lines) < maxReportedLines {
+			lines = append(lines, lineErrorJSON{Line: le.Line, Reason: le.Reason})
+		}
+	}), opts)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"rows": res.Rows, "duplicates": res.Duplicates, "suppressed": res.Suppressed,
+		"inserted": res.Inserted, "existing": res.Existing, "activated": res.Activated, "updated": res.Updated,
+		"bad_lines": bad, "errors": lines,
+	})
+}
+
+// apiExport: GET /api/subscribers/export?status=&since= streams CSV.
+func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.ExportFilter{Status: q.Get("status")}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			if t, err = time.ParseInLocation("2006-01-02", v, s.d.Location); err != nil {
+				s.apiError(w, r, badRequest("since %q: want YYYY-MM-DD or RFC 3339", v))
+				return
+			}
+		}
+		f.CreatedSince = t
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="subscribers.csv"`)
+	h.Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	e := subscribers.NewCSVExport(bw)
+	n, err := s.d.Store.ExportSubscribers(r.Context(), f, e)
+	if err == nil {
+		err = e.Flush()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		// The status line is gone already; a cut-short body is all a
+		// client can be told, so the log says why.
+		s.log.Error("web: api export", "rows", n, "err", err)
+	}
+}
+
+type issueJSON struct {
+	ID        int64      `json:"id"`
+	Period    string     `json:"period"`
+	Status    string     `json:"status"`
+	Subject   string     `json:"subject"`
+	Preheader string     `json:"preheader"`
+	ItemIDs   []int64    `json:"item_ids"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+}
+
+// apiApprove: POST /api/issues/{period}/approve moves a draft to approved.
+func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
+	p, err := enews.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		s.apiError(w, r, badRequest("period %q: want YYYY-MM", r.PathValue("period")))
+		return
+	}
+	is, err := s.d.Store.IssueByPeriod(r.Context(), p)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	is, err = s.d.Store.TransitionIssue(r.Context(), is.ID, enews.IssueApproved, enews.IssueDraft)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.log.Info("web: issue approved", "period", p.String())
+	writeJSON(w, http.StatusOK, issueJSON{ID: is.ID, Period: is.Period.String(), Status: is.Status,
+		Subject: is.Subject, Preheader: is.Preheader, ItemIDs: is.ItemIDs, CreatedAt: is.CreatedAt, SentAt: is.SentAt})
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/store"
+)
+
+// The confirm and unsubscribe links. GET only shows a page with a button;
+// the POST that button sends makes the change. A token that was forged,
+// altered or signed for the other purpose is 400; one whose subscriber is
+// gone is 404; neither changes anything.
+
+// verify checks the token of r for purpose and answers the failure itself;
+// ok is false when it did.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, purpose string, plain bool) (id int64, ok bool) {
+	id, err := s.d.Signer.Verify(purpose, r.PathValue("token"), s.d.Now())
+	switch {
+	case err == nil:
+		return id, true
+	case plain:
+		http.Error(w, "invalid link", http.StatusBadRequest)
+	case errors.Is(err, signing.ErrTokenExpired):
+		s.messageLink(w, r, http.StatusBadRequest, "This link has expired",
+			s.d.Links.Subscribe(), "Subscribe again",
+			"Confirmation links work for three days. Subscribe again to get a new one.")
+	default:
+		s.message(w, r, http.StatusBadRequest, "This link does not work",
+			"It may have been cut short or changed on the way. Open it again from the email, or copy the whole address into your browser.")
+	}
+	return 0, false
+}
+
+func (s *Server) consent(r *http.Request, source string) store.Consent {
+	return store.Consent{Source: source, IP: s.d.ClientIP(r)}
+}
+
+// gone answers for a genuine token whose subscriber no longer exists.
+func (s *Server) gone(w http.ResponseWriter, r *http.Request, plain bool) {
+	if plain {
+		http.Error(w, "not on the list", http.StatusNotFound)
+		return
+	}
+	s.message(w, r, http.StatusNotFound, "This address is not on the list",
+		"It may have been removed. Nothing was changed.")
+}
+
+func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.verify(w, r, links.PurposeConfirm, false)
+	if !ok {
+		return
+	}
+	if _, err := s.d.Store.GetSubscriber(r.Context(), id); err != nil {
+		s.storeFailed(w, r, err, false)
+		return
+	}
+	s.render(w, r, http.StatusOK, pageConfirm, s.data("Confirm your subscription"))
+}
+
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.verify(w, r, links.PurposeConfirm, false)
+	if !ok {
+		return
+	}
+	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), s.d.Signer, id, s.consent(r, store.SourceLink))
+	if errors.Is(err, enews.ErrConflict) {
+		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
+			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")
+		return
+	}
+	if err != nil {
+		s.storeFailed(w, r, err, false)
+		return
+	}
+	s.messageLink(w, r, http.StatusOK, "You are subscribed", s.d.Links.Base()+links.PathArchive, "Read past issues",
+		"Thank you. The next "+s.d.Brand.Newsletter+" will arrive at the start of the month.",
+		"Every issue has a link to unsubscribe in one click.")
+}
+
+func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.verify(w, r, links.PurposeUnsubscribe, false)
+	if !ok {
+		return
+	}
+	if _, err := s.d.Store.GetSubscriber(r.Context(), id); err != nil {
+		s.storeFailed(w, r, err, false)
+		return
+	}
+	s.render(w, r, http.StatusOK, pageUnsubscribe, s.data("Unsubscribe"))
+}
+
+// unsubscribe serves both the page's button and RFC 8058 one-click: a POST
+// whose body is List-Unsubscribe=One-Click, sent by mailbox providers, which
+// gets a bare 200 at once rather than a page.
+func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	// Both encodings RFC 8058 allows: urlencoded and multipart/form-data.
+	err := r.ParseMultipartForm(maxFormBytes)
+	if err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		http.Error(w, "unreadable form", http.StatusBadRequest)
+		return
+	}
+	oneClick := r.PostFormValue("List-Unsubscribe") == "One-Click"
+	id, ok := s.verify(w, r, links.PurposeUnsubscribe, oneClick)
+	if !ok {
+		return
+	}
+	source := store.SourceLink
+	if oneClick {
+		source = store.SourceOneClick
+	}
+	if _, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), s.d.Signer, id, s.consent(r, source)); err != nil {
+		s.storeFailed(w, r, err, oneClick)
+		return
+	}
+	if oneClick {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	s.messageLink(w, r, http.StatusOK, "You are unsubscribed", s.d.Links.Subscribe(), "Subscribe again",
+		"No further issue of the "+s.d.Brand.Newsletter+" will be sent to this address.",
+		"Unsubscribed by mistake? You can subscribe again at any time.")
+}
+
+// unsubscribeHelp is where the archive's copy of an issue points its
+// unsubscribe link: a web reader has no personal link.
+func (s *Server) unsubscribeHelp(w http.ResponseWriter, r *http.Request) {
+	d := s.data("Unsubscribe")
+	d.NoIndex = false
+	d.Paragraphs = []string{"Every " + s.d.Brand.Newsletter + " email has a personal link at the bottom that unsubscribes you in one click. Please use the link in the email you received."}
+	s.render(w, r, http.StatusOK, pageMessage, d)
+}
+
+// storeFailed answers a store error on a link page.
+func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error, plain bool) {
+	if errors.Is(err, enews.ErrNotFound) {
+		s.gone(w, r, plain)
+		return
+	}
+	s.log.Error("web: link", "route", r.Pattern, "err", err)
+	if plain {
+		http.Error(w, "try again later", http.StatusInternalServerError)
+		return
+	}
+	s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/enews/enews/templates"
+)
+
+// Template files a templates directory must hold.
+const (
+	layoutFile       = "layout.html.tmpl"
+	confirmEmailHTML = "email/confirm.html.tmpl"
+	confirmEmailText = "email/confirm.txt.tmpl"
+)
+
+// Pages, by file name.
+const (
+	pageSubscribe   = "subscribe.html.tmpl"
+	pageConfirm     = "confirm.html.tmpl"
+	pageUnsubscribe = "unsubscribe.html.tmpl"
+	pageMessage     = "message.html.tmpl"
+	pageArchive     = "archive.html.tmpl"
+)
+
+// pageCSP allows nothing but this site's stylesheet and images: the pages
+// need no script at all, so any injected one would not run.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pages holds the parsed templates, each page with the layout.
+type pages struct {
+	fsys      fs.FS
+	page      map[string]*htmltemplate.Template
+	emailHTML *htmltemplate.Template
+	emailText *texttemplate.Template
+}
+
+func loadPages(fsys fs.FS) (*pages, error) {
+	if fsys == nil {
+		sub, err := fs.Sub(templates.Web, "web")
+		if err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+		fsys = sub
+	}
+	p := &pages{fsys: fsys, page: map[string]*htmltemplate.Template{}}
+	for _, name := range []string{pageSubscribe, pageConfirm, pageUnsubscribe, pageMessage, pageArchive} {
+		t, err := htmltemplate.New(name).Option("missingkey=error").ParseFS(fsys, layoutFile, name)
+		if err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+		p.page[name] = t
+	}
+	var err error
+	if p.emailHTML, err = htmltemplate.New(path.Base(confirmEmailHTML)).Option("missingkey=error").ParseFS(fsys, confirmEmailHTML); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	if p.emailText, err = texttemplate.New(path.Base(confirmEmailText)).Option("missingkey=error").ParseFS(fsys, confirmEmailText); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	return p, nil
+}
+
+// pageData is what every page template gets; each page uses what it needs.
+type pageData struct {
+	Brand        Brand
+	AddressLines []string
+	Base         string // public base URL, no trailing slash
+	Title        string
+	NoIndex      bool     // keep search engines off token and form pages
+	Paragraphs   []string // message page
+	LinkURL      string   // message page: one way on
+	LinkText     string
+	Error        string // subscribe form
+	Email, Name  string // subscribe form, as typed
+	Issues       []archiveEntry
+}
+
+func (s *Server) data(title string) pageData {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(s.d.Brand.OrgAddress, "\r", ""), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return pageData{Brand: s.d.Brand, AddressLines: lines, Base: s.d.Links.Base(), Title: title, NoIndex: true}
+}
+
+// render executes a page into a buffer first, so a template error is a
+// clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
+	var buf bytes.Buffer
+	if err := s.pages.page[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.log.Error("web: render page", "page", page, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	if d.NoIndex {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// message shows a page with a title and paragraphs.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title string, paragraphs ...string) {
+	d := s.data(title)
+	d.Paragraphs = paragraphs
+	s.render(w, r, status, pageMessage, d)
+}
+
+// messageLink is message with a link onwards.
+func (s *Server) messageLink(w http.ResponseWriter, r *http.Request, status int, title, linkURL, linkText string, paragraphs ...string) {
+	d := s.data(title)
+	d.Paragraphs, d.LinkURL, d.LinkText = paragraphs, linkURL, linkText
+	s.render(w, r, status, pageMessage, d)
+}
+
+// asset serves a file from the assets directory of the templates.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	b, err := fs.ReadFile(s.pages.fsys, "assets/"+name)
+	if err != nil || strings.Contains(name, "..") {
+		http.NotFound(w, r)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(b)
+}

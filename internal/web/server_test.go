@@ -1,0 +1,61 @@
+package web_test
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/web"
+	"github.com/enews/enews/templates"
+)
+
+func TestExtraHandlers(t *testing.T) {
+	e := newEnv(t, func(d *web.Deps) {
+		d.Extra = map[string]http.Handler{"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("ok"))
+		})}
+	})
+	if code, body := e.get("/healthz"); code != http.StatusOK || body != "ok" {
+		t.Fatalf("extra handler: %d %q", code, body)
+	}
+	clash := web.Deps{Store: e.st, Signer: e.signer, Links: e.links, Mailer: nopSender{},
+		Extra: map[string]http.Handler{"GET /subscribe": http.NotFoundHandler()}}
+	if _, err := web.New(clash); err == nil || !strings.Contains(err.Error(), "/subscribe") {
+		t.Fatalf("clashing extra pattern: %v", err)
+	}
+	if _, err := web.New(web.Deps{}); err == nil {
+		t.Fatal("New without a store succeeded")
+	}
+}
+
+type nopSender struct{}
+
+func (nopSender) Send(context.Context, *mailer.Message) error { return nil }
+
+func TestTemplatesOverride(t *testing.T) {
+	own := fstest.MapFS{}
+	err := fs.WalkDir(templates.Web, "web", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(templates.Web, p)
+		own[strings.TrimPrefix(p, "web/")] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own["subscribe.html.tmpl"] = &fstest.MapFile{Data: []byte(`{{define "content"}}<h1>Our own form</h1>{{end}}`)}
+	e := newEnv(t, func(d *web.Deps) { d.Templates = own })
+	if code, body := e.get("/subscribe"); code != http.StatusOK || !strings.Contains(body, "Our own form") {
+		t.Fatalf("override: %d\n%s", code, body)
+	}
+	own["layout.html.tmpl"] = &fstest.MapFile{Data: []byte(`{{define "layout"}}{{.Nope}}{{end`)}
+	if _, err := web.New(web.Deps{Store: e.st, Signer: e.signer, Links: e.links, Mailer: nopSender{}, Templates: own}); err == nil {
+		t.Fatal("a broken template directory was accepted")
+	}
+}

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/subscribers"
+)
+
+// maxFormBytes bounds a form post; the forms hold a few short fields.
+const maxFormBytes = 16 << 10
+
+// sendTimeout bounds one confirmation email, queueing included.
+const sendTimeout = 2 * time.Minute
+
+func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	d := s.data("Subscribe")
+	d.NoIndex = false
+	s.render(w, r, http.StatusOK, pageSubscribe, d)
+}
+
+// subscribe handles the form. Whatever the address (new, pending, active,
+// unsubscribed, erased, or rate-limited), a valid one gets the same page:
+// the answer must not tell anyone whether an address is on the list. The
+// email goes out after the answer, so its timing tells nothing either.
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.message(w, r, http.StatusBadRequest, "The form could not be read", "Please go back and try again.")
+		return
+	}
+	ip := s.d.ClientIP(r)
+	now := s.d.Now()
+	if !s.ipLim.allow(ipKey(ip), now) {
+		w.Header().Set("Retry-After", "60")
+		s.message(w, r, http.StatusTooManyRequests, "Too many attempts",
+			"Please wait a few minutes, then try again.")
+		return
+	}
+	if r.PostFormValue("website") != "" {
+		// The honeypot: only a bot fills a field no person can see. It gets
+		// the usual answer and nothing is stored or sent.
+		s.log.Info("web: subscribe honeypot filled", "ip", ip)
+		s.checkInbox(w, r)
+		return
+	}
+	email, err := subscribers.NormaliseAddress(r.PostFormValue("email"))
+	var name string
+	if err == nil {
+		name, err = subscribers.NormaliseName(r.PostFormValue("name"))
+	}
+	if err != nil {
+		d := s.data("Subscribe")
+		d.Email, d.Name = r.PostFormValue("email"), r.PostFormValue("name")
+		d.Error = "Please check the address: " + reason(err)
+		s.render(w, r, http.StatusUnprocessableEntity, pageSubscribe, d)
+		return
+	}
+	res, err := s.d.Store.Subscribe(r.Context(), s.d.Signer, email, name, store.Consent{Source: store.SourceForm, IP: ip})
+	if err != nil {
+		s.log.Error("web: subscribe", "err", err)
+		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		return
+	}
+	if res.SendConfirm && s.addLim.allow(s.d.Signer.HashAddress(email), now) {
+		s.sendConfirmation(email, res.ID, now)
+	}
+	s.checkInbox(w, r)
+}
+
+func (s *Server) checkInbox(w http.ResponseWriter, r *http.Request) {
+	s.message(w, r, http.StatusOK, "Check your inbox",
+		"If the address can be subscribed, an email with a confirmation link is on its way to it. Follow the link to start receiving the "+s.d.Brand.Newsletter+".",
+		"Nothing there after a few minutes? Look in the spam folder, or subscribe again later.")
+}
+
+// reason is the part of a validation error a person can act on.
+func reason(err error) string {
+	var ae *subscribers.AddressError
+	if errors.As(err, &ae) {
+		return ae.Reason + "."
+	}
+	return "the name must be one line of at most 200 characters."
+}
+
+func ipKey(ip netip.Addr) string {
+	if ip.Is6() {
+		// One person usually holds a whole /64; counting single IPv6
+		// addresses would let them walk around the limit.
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// sendConfirmation mails the confirmation link in the background.
+func (s *Server) sendConfirmation(email string, id int64, now time.Time) {
+	msg, err := s.confirmationMessage(email, s.d.Links.Confirm(id, now))
+	if err != nil {
+		s.log.Error("web: confirmation email", "subscriber", id, "err", err)
+		return
+	}
+	s.sends.Add(1)
+	go func() {
+		defer s.sends.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		defer cancel()
+		select {
+		case s.sendSem <- struct{}{}:
+			defer func() { <-s.sendSem }()
+		case <-ctx.Done():
+			s.log.Error("web: confirmation email: no slot to send", "subscriber", id)
+			return
+		}
+		if err := s.d.Mailer.Send(ctx, msg); err != nil {
+			s.log.Error("web: confirmation email", "subscriber", id, "err", err)
+		}
+	}()
+}
+
+// confirmData is what the confirmation email templates get.
+type confirmData struct {
+	Brand        Brand
+	AddressLines []string
+	ConfirmURL   string
+	Hours        int
+}
+
+func (s *Server) confirmationMessage(email, confirmURL string) (*mailer.Message, error) {
+	d := confirmData{Brand: s.d.Brand, AddressLines: s.data("").AddressLines, ConfirmURL: confirmURL,
+		Hours: int(links.ConfirmTTL / time.Hour)}
+	var html, text bytes.Buffer
+	if err := s.pages.emailHTML.Execute(&html, d); err != nil {
+		return nil, err
+	}
+	if err := s.pages.emailText.Execute(&text, d); err != nil {
+		return nil, err
+	}
+	return &mailer.Message{
+		To:      email,
+		Subject: "Confirm your subscription to the " + s.d.Brand.Newsletter,
+		Text:    text.Bytes(),
+		HTML:    html.Bytes(),
+	}, nil
+}

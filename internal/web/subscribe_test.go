@@ -1,0 +1,188 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/web"
+)
+
+func TestSubscribeConfirmEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	code, page := e.get("/subscribe")
+	for _, want := range []string{`<label for="email">`, `<label for="name">`, `name="viewport"`, `aria-hidden="true"`} {
+		if code != http.StatusOK || !strings.Contains(page, want) {
+			t.Fatalf("subscribe page %d lacks %q", code, want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page has a script; it must work without")
+	}
+	code, body := e.postForm("/subscribe", url.Values{"email": {" Reader@Example.ORG "}, "name": {"Rea Der"}})
+	if code != http.StatusOK || !strings.Contains(body, "Check your inbox") {
+		t.Fatalf("subscribe: %d\n%s", code, body)
+	}
+	if got := e.status("reader@example.org"); got != enews.SubscriberPending {
+		t.Fatalf("after the form the address is %s, want pending", got)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.smtp.WaitFor(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	msg := e.smtp.Messages()[0]
+	if len(msg.To) != 1 || msg.To[0] != "Reader@example.org" {
+		t.Fatalf("sent to %q", msg.To)
+	}
+	ps := parts(t, msg.Data)
+	if len(ps) != 2 || ps[0].typ != "text/plain" || ps[1].typ != "text/html" {
+		t.Fatalf("parts %+v", ps)
+	}
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(e.url) + `/confirm/[A-Za-z0-9_-]+`)
+	link := linkRE.FindString(ps[0].body)
+	if link == "" || !strings.Contains(ps[1].body, `href="`+link+`"`) || !strings.Contains(ps[1].body, "#1e3a5f") {
+		t.Fatalf("no confirm link in both parts, or not in the eNewsUpdate look:\n%s\n%s", ps[0].body, ps[1].body)
+	}
+	if strings.Contains(ps[0].body+ps[1].body, "Rea Der") {
+		t.Error("the email repeats the name typed into the public form")
+	}
+
+	// A link scanner fetching the link changes nothing.
+	code, page = e.get(link)
+	if code != http.StatusOK || !strings.Contains(page, "Confirm my subscription") || !strings.Contains(page, `<form method="post">`) {
+		t.Fatalf("confirm page: %d\n%s", code, page)
+	}
+	if got := e.status("reader@example.org"); got != enews.SubscriberPending {
+		t.Fatalf("GET confirmed: status %s", got)
+	}
+	code, body = e.postForm(link, nil)
+	if code != http.StatusOK || !strings.Contains(body, "You are subscribed") {
+		t.Fatalf("confirm: %d\n%s", code, body)
+	}
+	if got := e.status("reader@example.org"); got != enews.SubscriberActive {
+		t.Fatalf("after confirming: %s", got)
+	}
+	sub, _ := e.st.SubscriberByEmail(ctx, "reader@example.org")
+	evs, _ := e.st.ConsentEvents(ctx, sub.ID)
+	if len(evs) != 2 || evs[0].Event != "subscribed" || evs[0].Source != "form" || evs[0].IP != "127.0.0.1" ||
+		evs[1].Event != "confirmed" || evs[1].Source != "link" {
+		t.Errorf("consent events %+v", evs)
+	}
+	if sub.Name != "Rea Der" {
+		t.Errorf("name %q", sub.Name)
+	}
+	t.Run("the link expires", func(t *testing.T) {
+		e.advance(73 * time.Hour)
+		code, body := e.get(link)
+		if code != http.StatusBadRequest || !strings.Contains(body, "expired") {
+			t.Fatalf("expired link: %d\n%s", code, body)
+		}
+	})
+}
+
+func TestSubscribeGivesOneAnswerForEveryAddress(t *testing.T) {
+	e := newEnv(t)
+	e.add("active@example.org", enews.SubscriberActive)
+	e.add("pending@example.org", enews.SubscriberPending)
+	gone := e.add("erased@example.org", enews.SubscriberActive)
+	if err := e.st.EraseSubscriber(context.Background(), e.signer, gone.ID, store.Consent{Source: store.SourceCLI}); err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for _, addr := range []string{"new@example.org", "active@example.org", "pending@example.org", "erased@example.org"} {
+		code, body := e.postForm("/subscribe", url.Values{"email": {addr}})
+		if first == "" {
+			first = body
+		}
+		if code != http.StatusOK || body != first {
+			t.Errorf("%s: %d, and the page differs from a new address's", addr, code)
+		}
+	}
+	e.settle()
+	var to []string
+	for _, m := range e.smtp.Messages() {
+		to = append(to, m.To...)
+	}
+	if strings.Join(to, " ") != "new@example.org pending@example.org" {
+		t.Errorf("confirmations went to %q; want only the new and the pending address", to)
+	}
+	if e.status("erased@example.org") != "absent" {
+		t.Error("the form brought back an erased address")
+	}
+}
+
+func TestSubscribeAbuse(t *testing.T) {
+	e := newEnv(t, func(d *web.Deps) {
+		d.Limits = web.Limits{SubscribePerIP: rate.Every(time.Hour), SubscribeIPBurst: 4,
+			ConfirmPerAddress: rate.Every(time.Hour), ConfirmAddressBurst: 2}
+	})
+	t.Run("honeypot", func(t *testing.T) {
+		code, body := e.postForm("/subscribe", url.Values{"email": {"bot@example.org"}, "website": {"http://spam.example"}})
+		if code != http.StatusOK || !strings.Contains(body, "Check your inbox") || e.status("bot@example.org") != "absent" {
+			t.Fatalf("honeypot: %d, status %s", code, e.status("bot@example.org"))
+		}
+	})
+	t.Run("hostile input is refused and shown escaped", func(t *testing.T) {
+		code, body := e.postForm("/subscribe", url.Values{"email": {`"><script>alert(1)</script>@x.org`}})
+		if code != http.StatusUnprocessableEntity || strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
+			t.Fatalf("hostile address: %d\n%s", code, body)
+		}
+	})
+	t.Run("per address", func(t *testing.T) {
+		code, _ := e.postForm("/subscribe", url.Values{"email": {"victim@example.org"}})
+		code2, _ := e.postForm("/subscribe", url.Values{"email": {"VICTIM@example.org"}})
+		if code != http.StatusOK || code2 != http.StatusOK {
+			t.Fatalf("%d %d", code, code2)
+		}
+		e.settle()
+		if n := e.smtp.Count(); n != 2 {
+			t.Fatalf("%d confirmations, want 2 (the burst)", n)
+		}
+	})
+	t.Run("per client", func(t *testing.T) {
+		code, body := e.postForm("/subscribe", url.Values{"email": {"victim@example.org"}})
+		if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many attempts") {
+			t.Fatalf("fifth post from one client: %d", code)
+		}
+		e.settle()
+		if n := e.smtp.Count(); n != 2 {
+			t.Fatalf("%d confirmations after the limit", n)
+		}
+	})
+}
+
+func TestCrossOriginFormsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		header []string
+		want   int
+	}{
+		{"cross-site browser post", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"foreign origin, old browser", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"same origin", []string{"Sec-Fetch-Site", "same-origin", "Origin", e.url}, http.StatusOK},
+		{"no browser headers", nil, http.StatusOK},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := "csrf" + string(rune('a'+i)) + "@example.org"
+			code, _ := e.postForm("/subscribe", url.Values{"email": {addr}}, tt.header...)
+			if code != tt.want {
+				t.Fatalf("status %d, want %d", code, tt.want)
+			}
+			if created := e.status(addr) != "absent"; created != (tt.want == http.StatusOK) {
+				t.Fatalf("row created: %v", created)
+			}
+		})
+	}
+}

@@ -1,0 +1,210 @@
+// Package web serves what `enews serve` shows on HTTP: the public pages
+// subscribers use (subscribe, confirm, unsubscribe with RFC 8058 one-click,
+// the archive of sent issues) and the admin JSON API under /api/.
+//
+// Pages are rendered on the server from templates/web, work without
+// JavaScript, and change nothing on GET: link scanners that fetch every URL
+// in an email must never confirm or unsubscribe anyone.
+package web
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/store"
+)
+
+// Sender sends the confirmation email; *mailer.Pool is one.
+type Sender interface {
+	Send(ctx context.Context, m *mailer.Message) error
+}
+
+// Brand is the wording and look shared with the eNewsUpdate email.
+type Brand struct {
+	Newsletter  string // the newsletter's name, e.g. "eNewsUpdate"
+	ProductName string // masthead and footer, e.g. "ILO COOP"
+	ProductURL  string // where the masthead links
+	LogoURL     string // masthead image; the product name shows without it
+	OrgAddress  string // postal address, one line per line
+}
+
+// Deps is what the server needs. Store, Signer, Links and Mailer are
+// required; the rest has defaults.
+type Deps struct {
+	Store  *store.Store
+	Signer *signing.Signer // the secret behind links; also the address hash
+	Links  *links.Links
+	Mailer Sender
+	Log    *slog.Logger
+	Brand  Brand
+	// Templates replaces the embedded templates/web directory, e.g.
+	// os.DirFS of a configured directory; it must hold the same files.
+	Templates fs.FS
+	// Extra handlers are mounted beside the pages, with ServeMux patterns
+	// such as "GET /healthz" or "/metrics".
+	Extra map[string]http.Handler
+	// ClientIP tells the client's address, for rate limits and the consent
+	// log. The default is the connection's peer; behind a reverse proxy,
+	// pass a function that reads the proxy's header.
+	ClientIP func(*http.Request) netip.Addr
+	Limits   Limits
+	Location *time.Location   // dates on pages; nil means UTC
+	Now      func() time.Time // nil means time.Now; tests move it to expire links
+}
+
+// Server is the HTTP handler. Close it after the http.Server has shut down,
+// so confirmation emails still being sent can finish.
+type Server struct {
+	d      Deps
+	log    *slog.Logger
+	mux    *http.ServeMux
+	pages  *pages
+	ipLim  *limiter
+	addLim *limiter
+	// sends tracks confirmation emails sent after the answer went out.
+	sends   sync.WaitGroup
+	sendSem chan struct{}
+}
+
+// New checks d, parses the templates and builds the routes.
+func New(d Deps) (*Server, error) {
+	if d.Store == nil || d.Signer == nil || d.Links == nil || d.Mailer == nil {
+		return nil, fmt.Errorf("web: Store, Signer, Links and Mailer are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ClientIP == nil {
+		d.ClientIP = peerIP
+	}
+	if d.Brand.Newsletter == "" {
+		d.Brand.Newsletter = "eNewsUpdate"
+	}
+	p, err := loadPages(d.Templates)
+	if err != nil {
+		return nil, err
+	}
+	lim := d.Limits.withDefaults()
+	s := &Server{
+		d: d, log: d.Log, mux: http.NewServeMux(), pages: p,
+		ipLim:   newLimiter(lim.SubscribePerIP, lim.SubscribeIPBurst, lim.MaxTracked),
+		addLim:  newLimiter(lim.ConfirmPerAddress, lim.ConfirmAddressBurst, lim.MaxTracked),
+		sendSem: make(chan struct{}, 4),
+	}
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) routes() error {
+	// Cross-origin form posts are refused (CSRF) by the browser's own
+	// Sec-Fetch-Site and Origin headers, which need no token in the page.
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.d.Links.Base()); err == nil && u.Scheme != "" && u.Host != "" {
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return fmt.Errorf("web: base url: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.message(w, r, http.StatusForbidden, "This form was sent from another site",
+			"For your safety it was not accepted. Open the page on this site and try again.")
+	}))
+	m := s.mux
+	m.HandleFunc("GET /{$}", s.redirect("/subscribe"))
+	m.HandleFunc("GET /subscribe", s.subscribeForm)
+	m.Handle("POST /subscribe", cop.Handler(http.HandlerFunc(s.subscribe)))
+	m.HandleFunc("GET /confirm/{token}", s.confirmPage)
+	m.Handle("POST /confirm/{token}", cop.Handler(http.HandlerFunc(s.confirm)))
+	m.HandleFunc("GET /unsubscribe/{$}", s.unsubscribeHelp)
+	m.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
+	// No origin check here: mailbox providers post one-click unsubscribes
+	// from their own servers, and the signed token in the URL already is
+	// the proof a forged cross-site post would lack.
+	m.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
+	m.HandleFunc("GET /archive", s.redirect("/archive/"))
+	m.HandleFunc("GET /archive/{$}", s.archiveList)
+	m.HandleFunc("GET /archive/{period}", s.archiveIssue)
+	m.HandleFunc("GET /assets/{file}", s.asset)
+	m.Handle("/api/", s.api())
+	for pattern, h := range s.d.Extra {
+		if err := handle(m, pattern, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle is m.Handle returning an error where ServeMux panics: a bad or
+// clashing pattern in Deps.Extra is a configuration error, not a crash.
+func handle(m *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("web: extra handler %q: %v", pattern, p)
+		}
+	}()
+	m.Handle(pattern, h)
+	return nil
+}
+
+// ServeHTTP sets the headers every answer carries and routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Confirm and unsubscribe URLs carry tokens: no page may leak its URL
+	// to another site through the Referer header.
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close waits for confirmation emails still being sent, or for ctx.
+func (s *Server) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.sends.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("web: close: confirmation emails still sending: %w", ctx.Err())
+	}
+}
+
+func (s *Server) redirect(path string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.d.Links.Base()+path, http.StatusSeeOther)
+	}
+}
+
+// peerIP is the connection's remote address.
+func peerIP(r *http.Request) netip.Addr {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
+}
