@@ -95,10 +95,10 @@ func TestPermanentFailuresFailAtOnce(t *testing.T) {
 		Reply    string `db:"last_reply"`
 		Sub      string `db:"status"`
 	}
-	err = sqlx(f).SelectContext(context.Background(), &rows, `SELECT d.attempts, d.last_reply, s.status FROM deliveries d
+	f.query(t, &rows, `SELECT d.attempts, d.last_reply, s.status FROM deliveries d
 		JOIN subscribers s ON s.id = d.subscriber_id WHERE d.status = 'failed'`)
-	if err != nil || len(rows) != 2 {
-		t.Fatalf("failed rows %v, %v", rows, err)
+	if len(rows) != 2 {
+		t.Fatalf("failed rows %v, want 2", rows)
 	}
 	for _, r := range rows {
 		if r.Attempts != 1 || !strings.Contains(r.Reply, "550") || r.Sub != enews.SubscriberBounced {

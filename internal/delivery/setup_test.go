@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	sqlxpkg "github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
@@ -126,10 +126,10 @@ func (f *fixture) issueStatus(t *testing.T) string {
 	return s
 }
 
-func sqlx(f *fixture) *sqlxDB { return &sqlxDB{f.st} }
-
-type sqlxDB struct{ st *store.Store }
-
-func (d *sqlxDB) SelectContext(ctx context.Context, dst any, q string, args ...any) error {
-	return sqlxpkg.NewDb(d.st.DB(), "postgres").SelectContext(ctx, dst, q, args...)
+// query runs a read-only query against the fixture's database.
+func (f *fixture) query(t *testing.T, dst any, q string, args ...any) {
+	t.Helper()
+	if err := sqlx.NewDb(f.st.DB(), "postgres").SelectContext(context.Background(), dst, q, args...); err != nil {
+		t.Fatal(err)
+	}
 }
