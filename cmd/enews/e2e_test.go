@@ -98,6 +98,26 @@ func (e *e2e) startSend(after int) *exec.Cmd {
 	return c
 }
 
+// assertNobodySkipped checks every subscriber received the issue and at most
+// maxDups copies were duplicates (the bound after a crash is
+// sending.connections); it returns the number of duplicates.
+func (e *e2e) assertNobodySkipped(t *testing.T, maxDups int) int {
+	t.Helper()
+	got := e.perRecipient()
+	dups := 0
+	for i := 1; i <= e.n; i++ {
+		n := got[fmt.Sprintf("reader%d@example.org", i)]
+		if n == 0 {
+			t.Errorf("reader%d skipped", i)
+		}
+		dups += max(n-1, 0)
+	}
+	if dups > maxDups {
+		t.Fatalf("%d duplicates, want at most %d (sending.connections)", dups, maxDups)
+	}
+	return dups
+}
+
 func (e *e2e) perRecipient() map[string]int {
 	got := map[string]int{}
 	for _, m := range e.smtp.Messages() {
@@ -123,18 +143,7 @@ func TestKill9MidSendSkipsNobodyAndBoundsDuplicates(t *testing.T) {
 	if !strings.Contains(out, "issue 2022-05 is sent") {
 		t.Fatalf("resume did not finish:\n%s", out)
 	}
-	got := e.perRecipient()
-	dups := 0
-	for i := 1; i <= e.n; i++ {
-		n := got[fmt.Sprintf("reader%d@example.org", i)]
-		if n == 0 {
-			t.Errorf("reader%d skipped", i)
-		}
-		dups += max(n-1, 0)
-	}
-	if dups > 4 {
-		t.Fatalf("%d duplicates after kill -9, want at most 4 (sending.connections)", dups)
-	}
+	dups := e.assertNobodySkipped(t, 4)
 	status := e.ok("issue", "status", "--period", "2022-05")
 	if !strings.Contains(status, "in doubt after a crash (possible duplicates): ") || !strings.Contains(status, ": sent") {
 		t.Fatalf("status does not report the doubt:\n%s", status)

@@ -71,14 +71,10 @@ func parseRoles(s string) ([]string, error) {
 }
 
 func (a *app) serve(ctx context.Context, roles []string) error {
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.CheckMigrated(ctx); err != nil {
-		return err
-	}
+	return a.withStore(ctx, func(st *store.Store) error { return a.serveWith(ctx, st, roles) })
+}
+
+func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) error {
 	l, err := a.links()
 	if err != nil {
 		return err
