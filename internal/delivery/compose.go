@@ -55,7 +55,7 @@ func NewMailSender(pool *mailer.Pool, l *links.Links, listID, listName, unsubscr
 }
 
 // Send personalises and sends one message.
-func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled) error {
+func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate func() error) error {
 	buf := m.bufs.Get().(*digest.Message)
 	defer m.bufs.Put(buf)
 	unsub := m.links.Unsubscribe(r.SubscriberID)
@@ -65,7 +65,7 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled) error {
 		Text: buf.Text, HTML: buf.HTML,
 		MessageID:      mailer.MessageID(r.IssueID, r.SubscriberID, m.domain),
 		UnsubscribeURL: unsub, UnsubscribeMailto: m.mailto,
-		ListID: m.listID, ListName: m.listName,
+		ListID: m.listID, ListName: m.listName, BeforeCommit: gate,
 	}
 	return m.pool.Send(ctx, msg)
 }

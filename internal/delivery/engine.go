@@ -33,7 +33,10 @@ type Ledger interface {
 
 // Sender delivers one composed message; mailer.Pool is the real one.
 type Sender interface {
-	Send(ctx context.Context, r Recipient, issue *Compiled) error
+	// Send calls gate, when not nil, after the message's body is on the
+	// wire and before the server is told to take it; if gate fails the
+	// message must not be sent.
+	Send(ctx context.Context, r Recipient, issue *Compiled, gate func() error) error
 }
 
 // Classify reads a send error: temporary (retry later), hard bounce (5.1.x),
@@ -110,7 +113,7 @@ func (e *Engine) Run(ctx context.Context, issue enews.Issue, c *Compiled, waitRe
 	// no message in flight: hand it back rather than wait for it to expire.
 	// Not after a failed recording, though: those rows may have been sent,
 	// and letting their leases expire marks them in doubt, which is the truth.
-	if r.recordErr == nil {
+	if !r.recordFailed.Load() {
 		if n, rerr := e.ledger.ReleaseLeases(recordCtx, r.owner); rerr != nil && err == nil {
 			err = rerr
 		} else if n > 0 {
@@ -142,7 +145,8 @@ type run struct {
 	stopOnce                                   sync.Once
 	stopWhy                                    atomic.Value
 	sent, failed, retried, skipped, handedBack atomic.Int64
-	recordErr                                  error
+	recordErr                                  error       // set by the recorder; read after it ends
+	recordFailed                               atomic.Bool // recordErr is set: nothing more may be sent
 }
 
 func (r *run) halt(why string) {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/enews/enews/internal/enews"
@@ -16,12 +17,24 @@ type Recipient struct {
 	Name         string
 }
 
-// sender sends claimed deliveries one at a time on its own connection. After
-// each send it waits until the outcome is committed before taking the next:
-// so at any instant at most one message per connection is sent but not yet
-// recorded, which bounds duplicates after a kill -9 by Connections.
+// sender sends claimed deliveries one at a time on its own connection. A
+// message is committed to the server (the final "." of DATA) only once the
+// previous message's outcome is stored: at any instant at most one message
+// per connection has been taken by the server without a record, which bounds
+// duplicates after a kill -9 by Connections. The wait overlaps with the next
+// message's envelope and body, so it costs little.
 func (r *run) sender(ctx context.Context) {
 	e := r.e
+	var prev chan struct{} // closed once the previous outcome is stored
+	gate := func() error {
+		if prev != nil {
+			<-prev
+		}
+		if r.recordFailed.Load() {
+			return errRecordFailed
+		}
+		return nil
+	}
 	for c := range r.jobs {
 		if ctx.Err() != nil || r.stopped() {
 			r.handBack([]store.Claimed{c})
@@ -40,15 +53,23 @@ func (r *run) sender(ctx context.Context) {
 		// outcome unknowable.
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.DrainTimeout)
 		start := time.Now()
-		err := e.sender.Send(sendCtx, rcpt, r.compiled)
+		err := e.sender.Send(sendCtx, rcpt, r.compiled, gate)
 		cancel()
+		if errors.Is(err, errRecordFailed) {
+			r.handBack([]store.Claimed{c})
+			continue
+		}
 		out := r.outcome(c, err)
 		e.metrics.observe(out.Status, time.Since(start))
 		done := make(chan struct{})
 		r.outcomes <- pending{out: out, done: done}
-		<-done
+		prev = done
 	}
 }
+
+// errRecordFailed stops a message before the server takes it, once an
+// outcome could not be stored.
+var errRecordFailed = errors.New("delivery: recording outcomes failed; not sending more")
 
 func (r *run) outcome(c store.Claimed, err error) store.Outcome {
 	e := r.e
@@ -105,6 +126,7 @@ func (r *run) recorder(ctx context.Context) {
 			// The leases run out and another sender retries these rows:
 			// nothing is lost, but this run stops claiming.
 			r.recordErr = err
+			r.recordFailed.Store(true)
 			e.log.Error("recording delivery outcomes failed", "issue", r.issue.ID, "count", len(outs), "err", err)
 			r.halt("error")
 		}

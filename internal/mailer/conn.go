@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -15,12 +16,16 @@ import (
 // touches its fields, so it needs no lock.
 type conn struct {
 	id     int
-	client *gomail.Client // settings: TLS, AUTH, DKIM, timeouts
-	sc     *smtp.Client   // the live SMTP conversation; nil until dialled or after a failure
-	raw    net.Conn       // under sc, closed to abort a send when ctx ends
+	client *gomail.Client  // settings: TLS, AUTH, DKIM, timeouts
+	sc     *smtp.Client    // the live SMTP conversation; nil until dialled or after a failure
+	raw    net.Conn        // under sc, closed to abort a send when ctx ends
+	buffer *coalescingConn // above raw: writes wait here until a reply is awaited
 	sent   int
 	// eightBit: the server announced 8BITMIME on this connection.
 	eightBit bool
+	// pipelining: the server announced PIPELINING (RFC 2920).
+	pipelining bool
+	body       bytes.Buffer // the encoded message, reused from one send to the next
 }
 
 func (p *Pool) newClient(c *conn) (*gomail.Client, error) {
@@ -71,6 +76,7 @@ func (p *Pool) dialFunc(c *conn) gomail.DialContextFunc {
 		// Coalesce writes until the next read: a message body leaves in
 		// one or two segments instead of one per 4 KB buffer flush.
 		buffered := &coalescingConn{Conn: raw}
+		c.buffer = buffered
 		if p.cfg.TLS != TLSImplicit {
 			return buffered, nil
 		}
@@ -99,6 +105,7 @@ func (p *Pool) dial(ctx context.Context, c *conn) error {
 	}
 	c.sc, c.sent = sc, 0
 	c.eightBit, _ = sc.Extension("8BITMIME")
+	c.pipelining, _ = sc.Extension("PIPELINING")
 	p.log.Debug("smtp connection opened", "conn", c.id, "host", p.cfg.Host)
 	return nil
 }
@@ -111,7 +118,7 @@ func (p *Pool) drop(c *conn) {
 	} else if c.raw != nil {
 		_ = c.raw.Close()
 	}
-	c.sc, c.raw = nil, nil
+	c.sc, c.raw, c.buffer = nil, nil, nil
 }
 
 // coalescingConn buffers writes and sends them when the peer's answer is

@@ -34,6 +34,13 @@ type Message struct {
 	ListID            string // RFC 2919 id, e.g. "enewsupdate.example.org"
 	ListName          string // optional phrase before the id
 	Headers           []Header
+	// BeforeCommit, when set, is called after the message body has been
+	// sent and before the final "." that makes the server take it. If it
+	// fails, the message is not sent: the connection is closed mid-DATA,
+	// which makes the server discard it. Delivery uses it to wait until the
+	// previous message's outcome is stored, overlapping that wait with
+	// this message's envelope and body.
+	BeforeCommit func() error
 }
 
 // Header is an extra header field, e.g. a campaign tag for the relay.

@@ -102,7 +102,7 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 		return &SendError{Stage: StageBuild, Err: err}
 	}
 	start := time.Now()
-	err = p.deliver(ctx, c, msg)
+	err = p.deliver(ctx, c, msg, m.BeforeCommit)
 	if p.obs != nil {
 		p.obs.ObserveSend(time.Since(start), err)
 	}
@@ -134,7 +134,7 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 
 // deliver sends msg on c, dialling first when c has no live SMTP connection. It
 // returns nil or a *SendError as an error interface.
-func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg) error {
+func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg, gate func() error) error {
 	fresh := false
 	if c.sc == nil || !c.sc.HasConnection() {
 		if err := p.dial(ctx, c); err != nil {
@@ -142,7 +142,7 @@ func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg) error {
 		}
 		fresh = true
 	}
-	se := p.transact(ctx, c, msg)
+	se := p.transact(ctx, c, msg, gate)
 	if se != nil && !fresh && se.Stage == StageMail && se.closesConn() && ctx.Err() == nil {
 		// The reused connection had gone stale (idle timeout, relay
 		// restart). Nothing of this message reached the server, so one more
@@ -150,7 +150,7 @@ func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg) error {
 		if err := p.dial(ctx, c); err != nil {
 			return err
 		}
-		se = p.transact(ctx, c, msg)
+		se = p.transact(ctx, c, msg, gate)
 	}
 	if se != nil {
 		return se
@@ -161,24 +161,38 @@ func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg) error {
 
 // transact runs one MAIL/RCPT/DATA exchange and leaves c either clean for the
 // next message or dropped.
-func (p *Pool) transact(ctx context.Context, c *conn, msg *gomail.Msg) *SendError {
+func (p *Pool) transact(ctx context.Context, c *conn, msg *gomail.Msg, gate func() error) *SendError {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	err := c.client.SendWithSMTPClient(c.sc, msg)
-	cut := !stop()
-	if err != nil && msg.IsDelivered() {
-		// Accepted; only the RSET afterwards failed. Reporting an error here
-		// would make delivery send the message twice.
+	var se *SendError
+	if p.dkimKey == nil {
+		se = p.sendDirect(c, msg, gate)
+	} else {
+		if gate != nil {
+			// go-mail's send cannot pause before the final dot.
+			if err := gate(); err != nil {
+				stop()
+				return &SendError{Temporary: true, Stage: StageData, Reply: "not sent: " + err.Error(), Err: err}
+			}
+		}
+		err := c.client.SendWithSMTPClient(c.sc, msg)
+		if err != nil && msg.IsDelivered() {
+			// Accepted; only the RSET afterwards failed. Reporting an error
+			// here would make delivery send the message twice.
+			stop()
+			p.drop(c)
+			return nil
+		}
+		if err != nil {
+			se = classify(err)
+		}
+	}
+	if cut := !stop(); cut {
 		p.drop(c)
+	}
+	if se == nil {
 		return nil
 	}
-	if cut {
-		p.drop(c)
-	}
-	if err == nil {
-		return nil
-	}
-	se := classify(err)
 	if se.closesConn() {
 		p.drop(c)
 	} else if c.sc != nil {
