@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/lib/pq"
@@ -88,7 +89,20 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 			next[i] = now
 		}
 	}
-	_, err := s.db.ExecContext(ctx, `
+	stmt, err := s.recordStmt(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx,
+		issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
+		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold)
+	return wrap("record outcomes", err)
+}
+
+// recordSQL is Record's statement, prepared once per Store: it runs on the
+// send path for every group commit, and parsing and planning it each time
+// cost more than executing it.
+const recordSQL = `
 		WITH v AS (
 			SELECT * FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]),
 			                     CAST($6 AS text[]), CAST($7 AS timestamptz[]), CAST($8 AS boolean[]))
@@ -106,10 +120,20 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 		)
 		UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
 			status = CASE WHEN bounce_count + 1 >= $9 AND status = 'active' THEN 'bounced' ELSE status END
-		FROM done WHERE done.hard AND subscribers.id = done.subscriber_id`,
-		issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
-		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold)
-	return wrap("record outcomes", err)
+		FROM done WHERE done.hard AND subscribers.id = done.subscriber_id`
+
+func (s *Store) recordStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.recordMu.Lock()
+	defer s.recordMu.Unlock()
+	if s.record == nil {
+		// A failure is not kept: the next call tries again.
+		stmt, err := s.db.PrepareContext(ctx, recordSQL)
+		if err != nil {
+			return nil, wrap("prepare record outcomes", err)
+		}
+		s.record = stmt
+	}
+	return s.record, nil
 }
 
 // DeliveryStats summarises one issue's ledger.

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,9 @@ type Options struct {
 // Store is the database handle shared by all of enews.
 type Store struct {
 	db *sqlx.DB
+
+	recordMu sync.Mutex // guards record, prepared on first use
+	record   *sql.Stmt
 }
 
 // Open connects and pings, so a wrong URL fails at start, not at first use.
@@ -53,7 +57,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // Close releases the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.record != nil {
+		_ = s.record.Close()
+	}
+	return s.db.Close()
+}
 
 // DB exposes the pool for the few callers (migrations, the leader lock) that
 // need a plain *sql.DB or a dedicated connection.
