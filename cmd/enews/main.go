@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // schedule.timezone must load on machines without zoneinfo files
 
 	"github.com/enews/enews/internal/cli"
 )
