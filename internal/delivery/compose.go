@@ -39,14 +39,13 @@ type MailSender struct {
 	mailto   string
 	listID   string
 	listName string
-	domain   string // for Message-IDs
 	bufs     sync.Pool
 }
 
 // NewMailSender wires the pool and the link builder. listID is the List-Id
 // id (e.g. enewsupdate.example.org), also the Message-ID domain.
 func NewMailSender(pool *mailer.Pool, l *links.Links, listID, listName, unsubscribeMailto string) *MailSender {
-	m := &MailSender{pool: pool, links: l, listID: listID, listName: listName, domain: listID}
+	m := &MailSender{pool: pool, links: l, listID: listID, listName: listName}
 	if unsubscribeMailto != "" {
 		m.mailto = "mailto:" + strings.TrimPrefix(unsubscribeMailto, "mailto:") + "?subject=unsubscribe"
 	}
@@ -63,7 +62,7 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 	msg := &mailer.Message{
 		To: r.Email, ToName: r.Name, Subject: c.Issue.Subject,
 		Text: buf.Text, HTML: buf.HTML,
-		MessageID:      mailer.MessageID(r.IssueID, r.SubscriberID, m.domain),
+		MessageID:      mailer.MessageID(r.IssueID, r.SubscriberID, m.listID),
 		UnsubscribeURL: unsub, UnsubscribeMailto: m.mailto,
 		ListID: m.listID, ListName: m.listName, BeforeCommit: gate,
 	}

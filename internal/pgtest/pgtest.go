@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -205,4 +206,22 @@ func dropDatabase(t testing.TB, server, name string) {
 	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 		t.Logf("pgtest: drop %s: %v", name, err)
 	}
+}
+
+// TerminateAdvisoryLockHolders ends every session holding an advisory lock
+// in db's database, as a network failure or a killed process would, and
+// reports how many it ended.
+func TerminateAdvisoryLockHolders(t testing.TB, db *sql.DB) int {
+	t.Helper()
+	var n int
+	err := db.QueryRowContext(context.Background(), `
+		SELECT count(*) FROM (
+			SELECT pg_terminate_backend(pid) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted
+			  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		) AS t`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

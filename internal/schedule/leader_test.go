@@ -9,7 +9,6 @@ import (
 	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
-	"github.com/enews/enews/internal/store"
 )
 
 // fastLeader contends and checks often, so take-overs happen quickly.
@@ -17,23 +16,6 @@ func fastLeader(r *replica) *schedule.Leader {
 	return schedule.NewLeader(r.st, schedule.LeaderConfig{
 		RetryInterval: 50 * time.Millisecond, CheckInterval: 50 * time.Millisecond, Timeout: 5 * time.Second,
 	}, r.log)
-}
-
-// terminateLeader ends the session holding the leader lock, as a network
-// failure or a killed process would, and reports how many it ended.
-func terminateLeader(t *testing.T, st *store.Store) int {
-	t.Helper()
-	var n int
-	err := st.DB().QueryRowContext(context.Background(), `
-		SELECT count(*) FROM (
-			SELECT pg_terminate_backend(pid) FROM pg_locks
-			WHERE locktype = 'advisory' AND granted
-			  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		) AS t`).Scan(&n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
@@ -75,7 +57,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 	_, first := leading()
 
 	t.Run("losing the lock's connection hands the lead over", func(t *testing.T) {
-		if n := terminateLeader(t, replicas[0].st); n != 1 {
+		if n := pgtest.TerminateAdvisoryLockHolders(t, replicas[0].st.DB()); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
 		eventually(t, "the other replica leads and checks", func() bool {

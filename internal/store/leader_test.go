@@ -54,7 +54,7 @@ func TestAdvisoryLock(t *testing.T) {
 	})
 
 	t.Run("a terminated session fails its check and frees the lock", func(t *testing.T) {
-		if n := terminateLockHolders(t, b); n != 1 {
+		if n := pgtest.TerminateAdvisoryLockHolders(t, b.DB()); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
 		if err := lock.Check(ctx); err == nil {
@@ -90,21 +90,4 @@ func TestAdvisoryLock(t *testing.T) {
 		}
 		_ = again.Release(ctx)
 	})
-}
-
-// terminateLockHolders ends every session holding an advisory lock in the
-// current database, as a network failure or a killed process would.
-func terminateLockHolders(t *testing.T, st *store.Store) int {
-	t.Helper()
-	var n int
-	err := st.DB().QueryRowContext(context.Background(), `
-		SELECT count(*) FROM (
-			SELECT pg_terminate_backend(pid) FROM pg_locks
-			WHERE locktype = 'advisory' AND granted
-			  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		) AS t`).Scan(&n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
