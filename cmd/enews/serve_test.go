@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // lockedBuffer collects a subprocess's output while the test reads it.
@@ -39,11 +39,11 @@ type replica struct {
 
 // serveE2E prepares a database whose last month has published items, so a
 // firing of the every-second schedule makes a real issue.
-func serveE2E(t *testing.T, subscribers int) (*e2e, enews.Period) {
+func serveE2E(t *testing.T, subscribers int) (*e2e, newsletter.Period) {
 	t.Helper()
 	e := newE2E(t, subscribers)
 	zurich, _ := time.LoadLocation("Europe/Zurich")
-	last := enews.PeriodOf(time.Now().In(zurich), zurich).Prev()
+	last := newsletter.PeriodOf(time.Now().In(zurich), zurich).Prev()
 	for i := 1; i <= 3; i++ {
 		e.ok("items", "add", "--title", fmt.Sprintf("News %d of %s", i, last), "--url", fmt.Sprintf("https://example.org/%s/%d", last, i),
 			"--published", fmt.Sprintf("%s-%02d", last, 10+i))

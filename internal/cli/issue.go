@@ -10,25 +10,25 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
 func (a *app) issueCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "issue", Short: "Preview, create, approve, send and watch monthly issues"}
 	cmd.AddCommand(a.issuePreviewCommand(), a.issueCreateCommand(), a.issueSendCommand(), a.issueStatusCommand(),
-		a.issueTransitionCommand("approve", "Approve a draft issue for sending", enews.IssueApproved, enews.IssueDraft),
-		a.issueTransitionCommand("pause", "Pause sending; every sender stops within a second", enews.IssuePaused, enews.IssueSending),
-		a.issueTransitionCommand("resume", "Resume a paused issue (then run `issue send` or let `serve` continue)", enews.IssueSending, enews.IssuePaused),
-		a.issueTransitionCommand("cancel", "Cancel an issue: nothing more is sent", enews.IssueCancelled,
-			enews.IssueDraft, enews.IssueApproved, enews.IssueSending, enews.IssuePaused),
+		a.issueTransitionCommand("approve", "Approve a draft issue for sending", newsletter.IssueApproved, newsletter.IssueDraft),
+		a.issueTransitionCommand("pause", "Pause sending; every sender stops within a second", newsletter.IssuePaused, newsletter.IssueSending),
+		a.issueTransitionCommand("resume", "Resume a paused issue (then run `issue send` or let `serve` continue)", newsletter.IssueSending, newsletter.IssuePaused),
+		a.issueTransitionCommand("cancel", "Cancel an issue: nothing more is sent", newsletter.IssueCancelled,
+			newsletter.IssueDraft, newsletter.IssueApproved, newsletter.IssueSending, newsletter.IssuePaused),
 	)
 	return cmd
 }
 
 // withPeriod parses --period, opens the store and runs fn.
-func (a *app) withPeriod(cmd *cobra.Command, period string, fn func(ctx context.Context, st *store.Store, p enews.Period) error) error {
-	p, err := enews.ParsePeriod(period)
+func (a *app) withPeriod(cmd *cobra.Command, period string, fn func(ctx context.Context, st *store.Store, p newsletter.Period) error) error {
+	p, err := newsletter.ParsePeriod(period)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 		Short: "Render a month's issue without sending it (the frozen issue when one exists)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				html, txt, items, err := a.previewParts(ctx, st, p)
 				if err != nil {
 					return err
@@ -88,11 +88,11 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 
 // previewParts gives the frozen issue when there is one, so the preview shows
 // the bytes subscribers get; otherwise it renders the month now.
-func (a *app) previewParts(ctx context.Context, st *store.Store, p enews.Period) (html, text string, items []enews.Item, err error) {
+func (a *app) previewParts(ctx context.Context, st *store.Store, p newsletter.Period) (html, text string, items []newsletter.Item, err error) {
 	if is, err := st.IssueByPeriod(ctx, p); err == nil && is.HTML != "" {
 		items, err := st.ItemsByID(ctx, is.ItemIDs)
 		return is.HTML, is.Text, items, err
-	} else if err != nil && !errors.Is(err, enews.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 		return "", "", nil, err
 	}
 	svc, err := a.issues(st)
@@ -104,7 +104,7 @@ func (a *app) previewParts(ctx context.Context, st *store.Store, p enews.Period)
 		return "", "", nil, err
 	}
 	if len(c.Items) == 0 {
-		return "", "", nil, fmt.Errorf("issue %s: no published items in that month: %w", p, enews.ErrInvalid)
+		return "", "", nil, fmt.Errorf("issue %s: no published items in that month: %w", p, newsletter.ErrInvalid)
 	}
 	r, err := svc.Render(p, c)
 	return r.HTML, r.Text, c.Items, err
@@ -118,7 +118,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 		Short: "Collect, render and freeze a month's issue (finds the existing one if there is one)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				svc, err := a.issues(st)
 				if err != nil {
 					return err
@@ -141,7 +141,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 	return cmd
 }
 
-func reasonSuffix(is enews.Issue) string {
+func reasonSuffix(is newsletter.Issue) string {
 	if is.SkipReason == "" {
 		return ""
 	}
@@ -155,7 +155,7 @@ func (a *app) issueTransitionCommand(name, short, to string, from ...string) *co
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				is, err := st.IssueByPeriod(ctx, p)
 				if err != nil {
 					return err
@@ -174,7 +174,7 @@ func (a *app) issueTransitionCommand(name, short, to string, from ...string) *co
 
 // engine builds a delivery engine and the compiled issue, returning a close
 // function for the SMTP pool.
-func (a *app) engine(st *store.Store, is enews.Issue, metrics *delivery.Metrics) (*delivery.Engine, *delivery.Compiled, func(), error) {
+func (a *app) engine(st *store.Store, is newsletter.Issue, metrics *delivery.Metrics) (*delivery.Engine, *delivery.Compiled, func(), error) {
 	l, err := a.links()
 	if err != nil {
 		return nil, nil, nil, err

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/delivery"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -28,7 +28,7 @@ A sent issue sends nothing more. With --to ADDRESS, one test copy of the
 frozen issue goes to that address only, outside the ledger.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				svc, err := a.issues(st)
 				if err != nil {
 					return err
@@ -50,12 +50,12 @@ frozen issue goes to that address only, outside the ledger.`,
 	return cmd
 }
 
-func (a *app) sendTest(ctx context.Context, is enews.Issue, to string) error {
+func (a *app) sendTest(ctx context.Context, is newsletter.Issue, to string) error {
 	if is.HTML == "" {
-		return fmt.Errorf("issue %s is %s%s: nothing to send: %w", is.Period, is.Status, reasonSuffix(is), enews.ErrInvalid)
+		return fmt.Errorf("issue %s is %s%s: nothing to send: %w", is.Period, is.Status, reasonSuffix(is), newsletter.ErrInvalid)
 	}
 	if strings.ContainsAny(to, "\r\n") || !strings.Contains(to, "@") {
-		return fmt.Errorf("--to %q: want an email address: %w", to, enews.ErrInvalid)
+		return fmt.Errorf("--to %q: want an email address: %w", to, newsletter.ErrInvalid)
 	}
 	l, err := a.links()
 	if err != nil {
@@ -77,18 +77,18 @@ func (a *app) sendTest(ctx context.Context, is enews.Issue, to string) error {
 	return nil
 }
 
-func (a *app) sendIssue(ctx context.Context, st *store.Store, is enews.Issue, yes bool) error {
+func (a *app) sendIssue(ctx context.Context, st *store.Store, is newsletter.Issue, yes bool) error {
 	switch is.Status {
-	case enews.IssueSent:
+	case newsletter.IssueSent:
 		fmt.Fprintf(a.stdout, "issue %s was sent on %s: nothing more to send\n", is.Period, is.SentAt.In(a.cfg.Location()).Format("2006-01-02 15:04"))
 		return nil
-	case enews.IssueSkipped, enews.IssueCancelled:
-		return fmt.Errorf("issue %s is %s%s: %w", is.Period, is.Status, reasonSuffix(is), enews.ErrConflict)
-	case enews.IssueDraft:
-		return fmt.Errorf("issue %s awaits approval: run `enews issue approve --period %s`: %w", is.Period, is.Period, enews.ErrConflict)
-	case enews.IssuePaused:
-		return fmt.Errorf("issue %s is paused: run `enews issue resume --period %s` first: %w", is.Period, is.Period, enews.ErrConflict)
-	case enews.IssueApproved:
+	case newsletter.IssueSkipped, newsletter.IssueCancelled:
+		return fmt.Errorf("issue %s is %s%s: %w", is.Period, is.Status, reasonSuffix(is), newsletter.ErrConflict)
+	case newsletter.IssueDraft:
+		return fmt.Errorf("issue %s awaits approval: run `enews issue approve --period %s`: %w", is.Period, is.Period, newsletter.ErrConflict)
+	case newsletter.IssuePaused:
+		return fmt.Errorf("issue %s is paused: run `enews issue resume --period %s` first: %w", is.Period, is.Period, newsletter.ErrConflict)
+	case newsletter.IssueApproved:
 		if !yes && isTerminal(a.stdin) {
 			fmt.Fprintf(a.stdout, "Send %q to every active subscriber? [y/N] ", is.Subject)
 			line, _ := bufio.NewReader(a.stdin).ReadString('\n')
@@ -101,7 +101,7 @@ func (a *app) sendIssue(ctx context.Context, st *store.Store, is enews.Issue, ye
 			return err
 		}
 		fmt.Fprintf(a.stdout, "issue %s: %d deliveries queued\n", is.Period, added)
-		is.Status = enews.IssueSending
+		is.Status = newsletter.IssueSending
 	}
 	e, c, closePool, err := a.engine(st, is, nil)
 	if err != nil {
@@ -132,7 +132,7 @@ func (a *app) sendIssue(ctx context.Context, st *store.Store, is enews.Issue, ye
 }
 
 // progress prints a one-line progress display on a terminal until stopped.
-func (a *app) progress(ctx context.Context, st *store.Store, is enews.Issue) func() {
+func (a *app) progress(ctx context.Context, st *store.Store, is newsletter.Issue) func() {
 	if !isTerminal(a.stdout) {
 		return func() {}
 	}
@@ -160,7 +160,7 @@ func (a *app) progress(ctx context.Context, st *store.Store, is enews.Issue) fun
 
 func progressLine(s store.DeliveryStats) string {
 	total := s.Total()
-	finished := s.ByStatus[enews.DeliverySent] + s.ByStatus[enews.DeliveryFailed] + s.ByStatus[enews.DeliverySkipped]
+	finished := s.ByStatus[newsletter.DeliverySent] + s.ByStatus[newsletter.DeliveryFailed] + s.ByStatus[newsletter.DeliverySkipped]
 	width := 30
 	filled := 0
 	if total > 0 {
@@ -180,7 +180,7 @@ func isTerminal(v any) bool {
 
 func formatCounts(s store.DeliveryStats) string {
 	var parts []string
-	for _, st := range []string{enews.DeliveryQueued, enews.DeliverySending, enews.DeliveryRetry, enews.DeliverySent, enews.DeliveryFailed, enews.DeliverySkipped} {
+	for _, st := range []string{newsletter.DeliveryQueued, newsletter.DeliverySending, newsletter.DeliveryRetry, newsletter.DeliverySent, newsletter.DeliveryFailed, newsletter.DeliverySkipped} {
 		if n := s.ByStatus[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", st, n))
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -19,7 +19,7 @@ func (a *app) issueStatusCommand() *cobra.Command {
 		Short: "Show an issue's state, delivery counts, rate, ETA, deliveries in doubt and recent errors",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p enews.Period) error {
+			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				for {
 					if err := a.printStatus(ctx, st, p, watch); err != nil {
 						return err
@@ -41,7 +41,7 @@ func (a *app) issueStatusCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) printStatus(ctx context.Context, st *store.Store, p enews.Period, clear bool) error {
+func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Period, clear bool) error {
 	is, err := st.IssueByPeriod(ctx, p)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p enews.Period, 
 	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, is.Status, reasonSuffix(is))
 	fmt.Fprintf(w, "subject: %s\nitems: %d\n", is.Subject, len(is.ItemIDs))
 	fmt.Fprintf(w, "deliveries: %d (%s)\n", s.Total(), formatCounts(s))
-	left := s.ByStatus[enews.DeliveryQueued] + s.ByStatus[enews.DeliveryRetry] + s.ByStatus[enews.DeliverySending]
+	left := s.ByStatus[newsletter.DeliveryQueued] + s.ByStatus[newsletter.DeliveryRetry] + s.ByStatus[newsletter.DeliverySending]
 	fmt.Fprintf(w, "rate: %d/min", s.SentLastMin)
 	if s.SentLastMin > 0 && left > 0 {
 		fmt.Fprintf(w, ", ETA %s", (time.Duration(float64(left)/float64(s.SentLastMin)*60) * time.Second).Round(time.Second))

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/content"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -55,7 +55,7 @@ Entries that cannot be used are listed with the reason; the rest are imported.`,
 }
 
 func (a *app) itemsAddCommand() *cobra.Command {
-	var it enews.Item
+	var it newsletter.Item
 	var published string
 	cmd := &cobra.Command{
 		Use:   "add --title T --url URL [flags]",
@@ -80,7 +80,7 @@ func (a *app) itemsAddCommand() *cobra.Command {
 				return err
 			}
 			return a.withStore(ctx, func(st *store.Store) error {
-				res, err := st.UpsertItems(ctx, []enews.Item{clean})
+				res, err := st.UpsertItems(ctx, []newsletter.Item{clean})
 				if err != nil {
 					return err
 				}
@@ -98,7 +98,7 @@ func (a *app) itemsAddCommand() *cobra.Command {
 	f.StringVar(&it.ImageAlt, "image-alt", "", "image description for readers who cannot see it")
 	f.StringVar(&it.ImageCredit, "image-credit", "", "image credit, e.g. © Jan Hjelmtveit 2022")
 	f.StringVar(&published, "published", "", "publication time: YYYY-MM-DD (in schedule.timezone) or RFC 3339 (default now)")
-	f.StringVar(&it.Status, "status", enews.ItemPublished, "draft, published or hidden")
+	f.StringVar(&it.Status, "status", newsletter.ItemPublished, "draft, published or hidden")
 	f.StringVar(&it.ExternalID, "id", "", "external id, unique among manual items (default: the URL)")
 	_ = cmd.MarkFlagRequired("title")
 	_ = cmd.MarkFlagRequired("url")
@@ -116,7 +116,7 @@ func (a *app) itemsListCommand() *cobra.Command {
 			ctx := cmd.Context()
 			f := store.ItemFilter{Status: status, Limit: limit}
 			if period != "" {
-				p, err := enews.ParsePeriod(period)
+				p, err := newsletter.ParsePeriod(period)
 				if err != nil {
 					return err
 				}
@@ -150,7 +150,7 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("--published %q: want YYYY-MM-DD or RFC 3339: %w", s, enews.ErrInvalid)
+	return time.Time{}, fmt.Errorf("--published %q: want YYYY-MM-DD or RFC 3339: %w", s, newsletter.ErrInvalid)
 }
 
 func clipText(s string, n int) string {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
@@ -55,9 +55,9 @@ func (a *app) subscribersAddCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sub := enews.Subscriber{Email: email, Status: enews.SubscriberActive}
+			sub := newsletter.Subscriber{Email: email, Status: newsletter.SubscriberActive}
 			if pending {
-				sub.Status = enews.SubscriberPending
+				sub.Status = newsletter.SubscriberPending
 			}
 			if sub.Name, err = subscribers.NormaliseName(name); err != nil {
 				return err
@@ -87,7 +87,7 @@ func parseAttrs(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, fmt.Errorf("--attr %q: want KEY=VALUE: %w", kv, enews.ErrInvalid)
+			return nil, fmt.Errorf("--attr %q: want KEY=VALUE: %w", kv, newsletter.ErrInvalid)
 		}
 		out[k] = v
 	}
@@ -186,17 +186,17 @@ func (a *app) subscribersListCommand() *cobra.Command {
 }
 
 // lookup finds a subscriber by id or, when arg holds an @, by address.
-func lookup(ctx context.Context, st *store.Store, arg string) (enews.Subscriber, error) {
+func lookup(ctx context.Context, st *store.Store, arg string) (newsletter.Subscriber, error) {
 	if strings.Contains(arg, "@") {
 		email, err := subscribers.NormaliseAddress(arg)
 		if err != nil {
-			return enews.Subscriber{}, err
+			return newsletter.Subscriber{}, err
 		}
 		return st.SubscriberByEmail(ctx, email)
 	}
 	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil {
-		return enews.Subscriber{}, fmt.Errorf("%q: want a subscriber id or an address: %w", arg, enews.ErrInvalid)
+		return newsletter.Subscriber{}, fmt.Errorf("%q: want a subscriber id or an address: %w", arg, newsletter.ErrInvalid)
 	}
 	return st.GetSubscriber(ctx, id)
 }
@@ -228,7 +228,7 @@ func (a *app) subscribersShowCommand() *cobra.Command {
 	}
 }
 
-func (a *app) printSubscriber(s enews.Subscriber, evs []store.ConsentEvent, dels []store.DeliveryRecord) {
+func (a *app) printSubscriber(s newsletter.Subscriber, evs []store.ConsentEvent, dels []store.DeliveryRecord) {
 	when := func(t time.Time) string { return t.In(a.cfg.Location()).Format("2006-01-02 15:04:05") }
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "id\t%d\nemail\t%s\nname\t%s\nstatus\t%s\ncreated\t%s\nupdated\t%s\n",
@@ -283,7 +283,7 @@ func (a *app) subscribersEraseCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if !yes {
-				return fmt.Errorf("erase cannot be undone: add --yes to go ahead: %w", enews.ErrInvalid)
+				return fmt.Errorf("erase cannot be undone: add --yes to go ahead: %w", newsletter.ErrInvalid)
 			}
 			return a.withList(ctx, func(st *store.Store, h *signing.Signer) error {
 				s, err := lookup(ctx, st, args[0])

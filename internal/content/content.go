@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Defaults applied when the matching Options field is zero.
@@ -70,7 +70,7 @@ func (o Options) withDefaults() Options {
 // for an upsert keyed on (Source, ExternalID), and the entries that did not.
 type Batch struct {
 	Source   string
-	Items    []enews.Item
+	Items    []newsletter.Item
 	Rejected []Rejection
 }
 
@@ -101,7 +101,7 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 		return Batch{}, err
 	}
 	if len(trimLeading(doc.data)) == 0 {
-		return Batch{}, fmt.Errorf("content: load %s: %w: the source is empty", src, enews.ErrInvalid)
+		return Batch{}, fmt.Errorf("content: load %s: %w: the source is empty", src, newsletter.ErrInvalid)
 	}
 	p := &parser{opts: opts, text: newTextCleaner(), batch: Batch{Source: src}, seen: map[string]string{}}
 	switch detect(doc) {
@@ -112,7 +112,7 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 	case formatJSON:
 		err = p.parseJSON(doc)
 	default:
-		err = fmt.Errorf("content: load %s: %w: not an RSS, Atom or JSON feed, nor a CSV or JSON item file", src, enews.ErrInvalid)
+		err = fmt.Errorf("content: load %s: %w: not an RSS, Atom or JSON feed, nor a CSV or JSON item file", src, newsletter.ErrInvalid)
 	}
 	if err != nil {
 		return Batch{}, err
@@ -120,7 +120,7 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 	return p.batch, nil
 }
 
-// normaliseSource gives the string stored as enews.Item.Source, so importing
+// normaliseSource gives the string stored as newsletter.Item.Source, so importing
 // the same feed or file again finds the same rows: URLs with a lower-case
 // scheme and host and no fragment, paths cleaned ("./a/../b.csv" is "b.csv").
 // Paths stay as given rather than made absolute, so the same file imported
@@ -128,7 +128,7 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 func normaliseSource(source string) (src string, isURL bool, err error) {
 	s := strings.TrimSpace(source)
 	if s == "" {
-		return "", false, fmt.Errorf("content: load: %w: empty source", enews.ErrInvalid)
+		return "", false, fmt.Errorf("content: load: %w: empty source", newsletter.ErrInvalid)
 	}
 	lower := strings.ToLower(s)
 	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
@@ -136,7 +136,7 @@ func normaliseSource(source string) (src string, isURL bool, err error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return "", false, fmt.Errorf("content: load %q: %w: not a valid URL", s, enews.ErrInvalid)
+		return "", false, fmt.Errorf("content: load %q: %w: not a valid URL", s, newsletter.ErrInvalid)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
@@ -160,7 +160,7 @@ func (p *parser) reject(entry, reason string) {
 }
 
 // accept records it unless its external ID was already taken.
-func (p *parser) accept(entry string, it enews.Item) {
+func (p *parser) accept(entry string, it newsletter.Item) {
 	if first, dup := p.seen[it.ExternalID]; dup {
 		p.reject(entry, fmt.Sprintf("same external id as %s", first))
 		return

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // parseCSV reads our CSV item file: a header naming the columns (any order),
@@ -27,10 +27,10 @@ func (p *parser) parseCSV(doc document) error {
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return fail(fmt.Errorf("%w: empty file, want a header line", enews.ErrInvalid))
+		return fail(fmt.Errorf("%w: empty file, want a header line", newsletter.ErrInvalid))
 	}
 	if err != nil {
-		return fail(fmt.Errorf("%w: %w", enews.ErrInvalid, err))
+		return fail(fmt.Errorf("%w: %w", newsletter.ErrInvalid, err))
 	}
 	columns, err := csvColumns(header)
 	if err != nil {
@@ -44,7 +44,7 @@ func (p *parser) parseCSV(doc document) error {
 		if err != nil {
 			// Broken quoting leaves the reader unsure where records
 			// end; nothing after it can be trusted.
-			return fail(fmt.Errorf("%w: %w", enews.ErrInvalid, err))
+			return fail(fmt.Errorf("%w: %w", newsletter.ErrInvalid, err))
 		}
 		line, _ := r.FieldPos(0)
 		entry := fmt.Sprintf("line %d", line)
@@ -74,10 +74,10 @@ func csvColumns(header []string) ([]string, error) {
 	for i, h := range header {
 		name := normaliseHeader(h)
 		if row.field(name) == nil {
-			return nil, fmt.Errorf("%w: unknown column %q in the header (want kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, external_id)", enews.ErrInvalid, clip(h, 40))
+			return nil, fmt.Errorf("%w: unknown column %q in the header (want kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, external_id)", newsletter.ErrInvalid, clip(h, 40))
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("%w: column %q appears twice in the header", enews.ErrInvalid, name)
+			return nil, fmt.Errorf("%w: column %q appears twice in the header", newsletter.ErrInvalid, name)
 		}
 		seen[name] = true
 		columns[i] = name
@@ -89,7 +89,7 @@ func csvColumns(header []string) ([]string, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: header lacks required column(s) %s", enews.ErrInvalid, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: header lacks required column(s) %s", newsletter.ErrInvalid, strings.Join(missing, ", "))
 	}
 	return columns, nil
 }

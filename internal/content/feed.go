@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/mmcdole/gofeed"
 )
 
@@ -22,7 +22,7 @@ func (p *parser) parseFeed(doc document) error {
 	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
 	feed, err := fp.Parse(bytes.NewReader(doc.data))
 	if err != nil {
-		return fmt.Errorf("content: parse feed %s: %w: %w", doc.name, enews.ErrInvalid, err)
+		return fmt.Errorf("content: parse feed %s: %w: %w", doc.name, newsletter.ErrInvalid, err)
 	}
 	base := feedBase(feed, doc.name)
 	for i, fi := range feed.Items {
@@ -41,25 +41,25 @@ func (p *parser) parseFeed(doc document) error {
 }
 
 // feedItem converts one entry, or says why it cannot be used.
-func (p *parser) feedItem(fi *gofeed.Item, base *url.URL) (enews.Item, string) {
+func (p *parser) feedItem(fi *gofeed.Item, base *url.URL) (newsletter.Item, string) {
 	title := p.text.plain(fi.Title)
 	if title == "" {
-		return enews.Item{}, "no title"
+		return newsletter.Item{}, "no title"
 	}
 	if strings.TrimSpace(fi.Link) == "" {
-		return enews.Item{}, "no link"
+		return newsletter.Item{}, "no link"
 	}
 	link, err := webURL(fi.Link, base)
 	if err != nil {
-		return enews.Item{}, "link " + err.Error()
+		return newsletter.Item{}, "link " + err.Error()
 	}
 	published, reason := feedDate(fi)
 	if reason != "" {
-		return enews.Item{}, reason
+		return newsletter.Item{}, reason
 	}
 	published, reason = p.checkDate(published)
 	if reason != "" {
-		return enews.Item{}, reason
+		return newsletter.Item{}, reason
 	}
 	summary := fi.Description
 	if strings.TrimSpace(summary) == "" {
@@ -76,13 +76,13 @@ func (p *parser) feedItem(fi *gofeed.Item, base *url.URL) (enews.Item, string) {
 	if externalID == "" {
 		externalID = link
 	}
-	it := enews.Item{
+	it := newsletter.Item{
 		Kind:        kind,
 		Title:       title,
 		Summary:     truncate(p.text.plain(summary), p.opts.MaxSummary),
 		URL:         link,
 		PublishedAt: published,
-		Status:      enews.ItemPublished,
+		Status:      newsletter.ItemPublished,
 		ExternalID:  externalID,
 	}
 	if img, alt := feedImage(fi); img != "" {

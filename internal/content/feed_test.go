@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // testNow is after every fixture date, so the future-date check stays quiet.
@@ -27,9 +27,9 @@ func load(t *testing.T, source string, opts Options) Batch {
 func TestLoadFeedFormats(t *testing.T) {
 	tests := []struct {
 		file string
-		want []enews.Item
+		want []newsletter.Item
 	}{
-		{"testdata/rss.xml", []enews.Item{{
+		{"testdata/rss.xml", []newsletter.Item{{
 			Kind:        "Statement",
 			Title:       "Materials on “Decent Work & the SSE” now available",
 			Summary:     "Research & tools for the social and solidarity economy.",
@@ -47,7 +47,7 @@ func TestLoadFeedFormats(t *testing.T) {
 			PublishedAt: time.Date(2022, 5, 18, 8, 0, 0, 0, time.UTC),
 			ExternalID:  "https://news.example.org/coop/spotlight",
 		}}},
-		{"testdata/atom.xml", []enews.Item{{
+		{"testdata/atom.xml", []newsletter.Item{{
 			Kind:        "News",
 			Title:       "UNTFSSE held its 39th meeting",
 			Summary:     "The 39th meeting was held virtually on 11 May 2022.",
@@ -64,7 +64,7 @@ func TestLoadFeedFormats(t *testing.T) {
 			PublishedAt: time.Date(2022, 5, 10, 11, 0, 0, 0, time.UTC),
 			ExternalID:  "tag:news.example.org,2022:ccw",
 		}}},
-		{"testdata/feed.json", []enews.Item{{
+		{"testdata/feed.json", []newsletter.Item{{
 			Kind:        "Story",
 			Title:       "Faces of Recovery: Cooperating for a better future",
 			Summary:     `A story from the "Faces of Recovery" series.`,
@@ -94,7 +94,7 @@ func TestLoadFeedFormats(t *testing.T) {
 				t.Fatalf("got %d items, want %d: %+v", len(b.Items), len(tt.want), b.Items)
 			}
 			for i, want := range tt.want {
-				want.Status = enews.ItemPublished
+				want.Status = newsletter.ItemPublished
 				want.Source = tt.file
 				got := b.Items[i]
 				if !got.PublishedAt.Equal(want.PublishedAt) {
@@ -162,7 +162,7 @@ func TestLoadMalformedFails(t *testing.T) {
 				}
 			}
 			if !errorsIsInvalid(err) {
-				t.Errorf("error %v does not wrap enews.ErrInvalid", err)
+				t.Errorf("error %v does not wrap newsletter.ErrInvalid", err)
 			}
 		})
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // document is one source read into memory. Sources are capped at MaxBytes,
@@ -34,7 +34,7 @@ func readFile(ctx context.Context, path string, limit int64) (document, error) {
 		return document{}, fmt.Errorf("content: read %s: %w", path, err)
 	}
 	if info.IsDir() {
-		return document{}, fmt.Errorf("content: read %s: %w: is a directory", path, enews.ErrInvalid)
+		return document{}, fmt.Errorf("content: read %s: %w: is a directory", path, newsletter.ErrInvalid)
 	}
 	if info.Size() > limit {
 		return document{}, tooLarge("read "+path, info.Size(), limit)
@@ -72,7 +72,7 @@ func fetchURL(ctx context.Context, rawURL string, opts Options) (document, error
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Drain a little so the connection can be reused by the pool.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return document{}, fmt.Errorf("content: fetch %s: %w: server answered %s", rawURL, enews.ErrInvalid, resp.Status)
+		return document{}, fmt.Errorf("content: fetch %s: %w: server answered %s", rawURL, newsletter.ErrInvalid, resp.Status)
 	}
 	if resp.ContentLength > opts.MaxBytes {
 		return document{}, tooLarge("fetch "+rawURL, resp.ContentLength, opts.MaxBytes)
@@ -98,9 +98,9 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 // bound when the body was cut off at the limit.
 func tooLarge(op string, size, limit int64) error {
 	if size == limit+1 {
-		return fmt.Errorf("content: %s: %w: larger than the %s limit (MaxBytes)", op, enews.ErrInvalid, formatBytes(limit))
+		return fmt.Errorf("content: %s: %w: larger than the %s limit (MaxBytes)", op, newsletter.ErrInvalid, formatBytes(limit))
 	}
-	return fmt.Errorf("content: %s: %w: %s is larger than the %s limit (MaxBytes)", op, enews.ErrInvalid, formatBytes(size), formatBytes(limit))
+	return fmt.Errorf("content: %s: %w: %s is larger than the %s limit (MaxBytes)", op, newsletter.ErrInvalid, formatBytes(size), formatBytes(limit))
 }
 
 // formatBytes prints n in the largest binary unit that keeps one decimal.

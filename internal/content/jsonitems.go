@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // parseJSON reads our JSON item file: an array of item objects, or an object
@@ -29,7 +29,7 @@ func (p *parser) parseJSON(doc document) error {
 		}
 		items, ok := wrapper["items"]
 		if !ok {
-			return fail(fmt.Errorf("%w: object has no \"items\" array", enews.ErrInvalid))
+			return fail(fmt.Errorf("%w: object has no \"items\" array", newsletter.ErrInvalid))
 		}
 		body = items
 	}
@@ -81,7 +81,7 @@ func jsonError(body []byte, err error) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) && syn.Offset > 0 && syn.Offset <= int64(len(body)) {
 		line := 1 + bytes.Count(body[:syn.Offset], []byte{'\n'})
-		return fmt.Errorf("%w: line %d: %w", enews.ErrInvalid, line, err)
+		return fmt.Errorf("%w: line %d: %w", newsletter.ErrInvalid, line, err)
 	}
-	return fmt.Errorf("%w: %w", enews.ErrInvalid, err)
+	return fmt.Errorf("%w: %w", newsletter.ErrInvalid, err)
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func writeTemp(t *testing.T, name, body string) string {
@@ -24,7 +24,7 @@ func writeTemp(t *testing.T, name, body string) string {
 	return path
 }
 
-func errorsIsInvalid(err error) bool { return errors.Is(err, enews.ErrInvalid) }
+func errorsIsInvalid(err error) bool { return errors.Is(err, newsletter.ErrInvalid) }
 
 func TestLoadTooLargeFileNamesTheLimit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "huge.xml")

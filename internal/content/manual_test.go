@@ -5,26 +5,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestManual(t *testing.T) {
 	at := time.Date(2022, 5, 26, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		in      enews.Item
+		in      newsletter.Item
 		wantErr bool
 	}{
-		{"valid", enews.Item{Title: "<b>Materials</b> on SSE", URL: "https://example.org/a", PublishedAt: at, ExternalID: "a", Status: "published"}, false},
-		{"no title", enews.Item{URL: "https://example.org/a", PublishedAt: at, ExternalID: "a"}, true},
-		{"script url", enews.Item{Title: "x", URL: "javascript:alert(1)", PublishedAt: at, ExternalID: "a"}, true},
-		{"bad status", enews.Item{Title: "x", URL: "https://example.org/a", PublishedAt: at, ExternalID: "a", Status: "live"}, true},
+		{"valid", newsletter.Item{Title: "<b>Materials</b> on SSE", URL: "https://example.org/a", PublishedAt: at, ExternalID: "a", Status: "published"}, false},
+		{"no title", newsletter.Item{URL: "https://example.org/a", PublishedAt: at, ExternalID: "a"}, true},
+		{"script url", newsletter.Item{Title: "x", URL: "javascript:alert(1)", PublishedAt: at, ExternalID: "a"}, true},
+		{"bad status", newsletter.Item{Title: "x", URL: "https://example.org/a", PublishedAt: at, ExternalID: "a", Status: "live"}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Manual("manual", tc.in, Options{})
 			if tc.wantErr {
-				if !errors.Is(err, enews.ErrInvalid) {
+				if !errors.Is(err, newsletter.ErrInvalid) {
 					t.Fatalf("err = %v, want ErrInvalid", err)
 				}
 				return

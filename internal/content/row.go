@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // row is one item of our own CSV or JSON format, every field as written. The
@@ -59,38 +59,38 @@ func (r *row) field(name string) *string {
 // rowItem validates one row. Text fields get the same cleaning as feed text:
 // these files are often pasted from web pages, and downstream code relies on
 // summaries holding no markup whatever their origin.
-func (p *parser) rowItem(r row) (enews.Item, string) {
+func (p *parser) rowItem(r row) (newsletter.Item, string) {
 	title := p.text.plain(r.Title)
 	if title == "" {
-		return enews.Item{}, "no title"
+		return newsletter.Item{}, "no title"
 	}
 	if strings.TrimSpace(r.URL) == "" {
-		return enews.Item{}, "no url"
+		return newsletter.Item{}, "no url"
 	}
 	link, err := webURL(r.URL, nil)
 	if err != nil {
-		return enews.Item{}, "url " + err.Error()
+		return newsletter.Item{}, "url " + err.Error()
 	}
 	if strings.TrimSpace(r.PublishedAt) == "" {
-		return enews.Item{}, "no published_at"
+		return newsletter.Item{}, "no published_at"
 	}
 	published, err := time.Parse(time.RFC3339, strings.TrimSpace(r.PublishedAt))
 	if err != nil {
-		return enews.Item{}, fmt.Sprintf("published_at %q is not an RFC 3339 time like 2022-05-26T10:00:00+02:00", clip(r.PublishedAt, 60))
+		return newsletter.Item{}, fmt.Sprintf("published_at %q is not an RFC 3339 time like 2022-05-26T10:00:00+02:00", clip(r.PublishedAt, 60))
 	}
 	published, reason := p.checkDate(published)
 	if reason != "" {
-		return enews.Item{}, reason
+		return newsletter.Item{}, reason
 	}
 	status := strings.ToLower(strings.TrimSpace(r.Status))
 	switch status {
 	case "":
-		status = enews.ItemPublished
-	case enews.ItemDraft, enews.ItemPublished, enews.ItemHidden:
+		status = newsletter.ItemPublished
+	case newsletter.ItemDraft, newsletter.ItemPublished, newsletter.ItemHidden:
 	default:
-		return enews.Item{}, fmt.Sprintf("status %q is not draft, published or hidden", clip(r.Status, 40))
+		return newsletter.Item{}, fmt.Sprintf("status %q is not draft, published or hidden", clip(r.Status, 40))
 	}
-	it := enews.Item{
+	it := newsletter.Item{
 		Kind:        p.text.plain(r.Kind),
 		Title:       title,
 		Summary:     truncate(p.text.plain(r.Summary), p.opts.MaxSummary),
@@ -108,7 +108,7 @@ func (p *parser) rowItem(r row) (enews.Item, string) {
 		// Unlike a feed, this file was written by staff for us: a bad
 		// picture URL is a typo worth reporting, not dropping.
 		if it.ImageURL, err = webURL(r.ImageURL, nil); err != nil {
-			return enews.Item{}, "image_url " + err.Error()
+			return newsletter.Item{}, "image_url " + err.Error()
 		}
 	}
 	if it.ExternalID == "" {
@@ -127,7 +127,7 @@ func checkUTF8(data []byte) error {
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && size == 1 {
 			line := 1 + bytes.Count(data[:i], []byte{'\n'})
-			return fmt.Errorf("%w: not UTF-8 text (first bad byte on line %d); save the file as UTF-8", enews.ErrInvalid, line)
+			return fmt.Errorf("%w: not UTF-8 text (first bad byte on line %d); save the file as UTF-8", newsletter.ErrInvalid, line)
 		}
 		i += size
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestLoadCSV(t *testing.T) {
@@ -25,10 +25,10 @@ func TestLoadCSV(t *testing.T) {
 		t.Fatalf("items = %+v, want 2", b.Items)
 	}
 	first := b.Items[0]
-	want := enews.Item{
+	want := newsletter.Item{
 		Kind: "Statement", Title: "Exchanges on the ILO’s Recommendation", Summary: "Line one, line two",
 		URL: "https://news.example.org/a", ImageURL: "https://news.example.org/a.jpg",
-		Status: enews.ItemPublished, Source: path, ExternalID: "https://news.example.org/a",
+		Status: newsletter.ItemPublished, Source: path, ExternalID: "https://news.example.org/a",
 	}
 	if !first.PublishedAt.Equal(time.Date(2022, 5, 17, 1, 0, 0, 0, time.UTC)) {
 		t.Errorf("PublishedAt = %s, want 01:00 UTC (10:00 +09:00)", first.PublishedAt)
@@ -37,7 +37,7 @@ func TestLoadCSV(t *testing.T) {
 	if first != want {
 		t.Errorf("first item\n got  %+v\n want %+v", first, want)
 	}
-	if d := b.Items[1]; d.Status != enews.ItemDraft || d.Kind != "Story" {
+	if d := b.Items[1]; d.Status != newsletter.ItemDraft || d.Kind != "Story" {
 		t.Errorf("second item status %q kind %q, want draft and the default kind", d.Status, d.Kind)
 	}
 	wantRejected := []Rejection{

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // The sample file holds the ILO cooperatives news page behind the May 2022
@@ -21,11 +21,11 @@ func TestSampleItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	may := enews.Period{Year: 2022, Month: time.May}
+	may := newsletter.Period{Year: 2022, Month: time.May}
 	inMay, ids, urls := 0, map[string]bool{}, map[string]bool{}
 	kinds := map[string]int{}
 	for _, it := range b.Items {
-		if enews.PeriodOf(it.PublishedAt, zurich) == may {
+		if newsletter.PeriodOf(it.PublishedAt, zurich) == may {
 			inMay++
 		}
 		if local := it.PublishedAt.In(zurich); local.Hour() != 10 || local.Minute() != 0 {

@@ -8,22 +8,22 @@ import (
 	"sync"
 
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Compiled is a frozen issue split once into literal segments and tokens,
 // so personalising one message is a few appends.
 type Compiled struct {
-	Issue   enews.Issue
+	Issue   newsletter.Issue
 	tmpl    *digest.Template
 	viewURL string
 }
 
 // Compile prepares a frozen issue for sending; it fails if the stored HTML or
 // text lost a placeholder token.
-func Compile(issue enews.Issue, l *links.Links) (*Compiled, error) {
+func Compile(issue newsletter.Issue, l *links.Links) (*Compiled, error) {
 	t, err := digest.Compile(issue.HTML, issue.Text)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: issue %s: %w", issue.Period, err)
@@ -107,7 +107,7 @@ func NewApprovalNotifier(sender *MailSender, approvers []string) *ApprovalNotifi
 }
 
 // AwaitingApproval mails the draft to every approver.
-func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is enews.Issue) error {
+func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is newsletter.Issue) error {
 	if len(n.approvers) == 0 {
 		return nil
 	}

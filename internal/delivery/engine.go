@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -90,7 +90,7 @@ type Summary struct {
 // sending state (paused or cancelled: Stopped says which), or ctx ends. On
 // ctx's end in-flight messages finish, their outcomes are recorded and every
 // unsent lease is handed back: a SIGTERM makes no duplicates.
-func (e *Engine) Run(ctx context.Context, issue enews.Issue, c *Compiled, waitRetries bool) (Summary, error) {
+func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, waitRetries bool) (Summary, error) {
 	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan store.Claimed, e.opts.Connections),
 		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{})}
 	recordCtx := context.WithoutCancel(ctx)
@@ -137,7 +137,7 @@ type pending struct {
 type run struct {
 	e                                          *Engine
 	owner                                      string // this run's lease owner: unique, so leases left at the end are surely ours
-	issue                                      enews.Issue
+	issue                                      newsletter.Issue
 	compiled                                   *Compiled
 	jobs                                       chan store.Claimed
 	outcomes                                   chan pending
@@ -186,7 +186,7 @@ func (r *run) claimer(ctx context.Context, waitRetries bool) error {
 			if err != nil {
 				return ignoreCancel(ctx, err)
 			}
-			if st != enews.IssueSending {
+			if st != newsletter.IssueSending {
 				r.halt(st)
 				return nil
 			}
@@ -257,7 +257,7 @@ func (r *run) claimSize() int {
 func (r *run) handBack(cs []store.Claimed) {
 	for _, c := range cs {
 		r.handedBack.Add(1)
-		r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: enews.DeliveryQueued}}
+		r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliveryQueued}}
 	}
 }
 

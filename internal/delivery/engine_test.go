@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -38,7 +38,7 @@ func TestEverySubscriberOnce(t *testing.T) {
 		t.Fatalf("summary %+v, want 120 sent and done", sum)
 	}
 	assertEachOnce(t, f, nil)
-	if st := f.issueStatus(t); st != enews.IssueSent {
+	if st := f.issueStatus(t); st != newsletter.IssueSent {
 		t.Fatalf("issue %s, want sent", st)
 	}
 	if n := f.smtp.Connections(); n > 4 {
@@ -101,7 +101,7 @@ func TestPermanentFailuresFailAtOnce(t *testing.T) {
 		t.Fatalf("failed rows %v, want 2", rows)
 	}
 	for _, r := range rows {
-		if r.Attempts != 1 || !strings.Contains(r.Reply, "550") || r.Sub != enews.SubscriberBounced {
+		if r.Attempts != 1 || !strings.Contains(r.Reply, "550") || r.Sub != newsletter.SubscriberBounced {
 			t.Errorf("failed delivery %+v: want 1 attempt, the 550 reply stored, subscriber bounced", r)
 		}
 	}
@@ -119,7 +119,7 @@ func TestServerDownThenBack(t *testing.T) {
 		_, sumErr = e.Run(context.Background(), f.issue, c, true)
 	}()
 	// Wait until the engine has met the closed port, then bring the server back.
-	waitUntil(t, func() bool { return f.stats(t).ByStatus[enews.DeliveryRetry] > 0 })
+	waitUntil(t, func() bool { return f.stats(t).ByStatus[newsletter.DeliveryRetry] > 0 })
 	// A client dialling a closed loopback port can briefly hold that port
 	// itself, so the restart may need a few tries.
 	waitUntil(t, func() bool { return f.smtp.Restart() == nil })
@@ -181,8 +181,8 @@ func TestStopDrainsWithoutDuplicates(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if s := f.stats(t); s.ByStatus[enews.DeliverySending] != 0 {
-		t.Fatalf("%d leases left after a clean stop", s.ByStatus[enews.DeliverySending])
+	if s := f.stats(t); s.ByStatus[newsletter.DeliverySending] != 0 {
+		t.Fatalf("%d leases left after a clean stop", s.ByStatus[newsletter.DeliverySending])
 	}
 	e2, c2 := f.engine(t, f.opts("b"))
 	if _, err := e2.Run(context.Background(), f.issue, c2, true); err != nil {
@@ -198,15 +198,15 @@ func TestPauseStopsAndResumeFinishes(t *testing.T) {
 	f := newFixture(t, 100)
 	f.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnData, Code: 451, Enhanced: "4.3.0", Message: "slow down", Fraction: 0.5})
 	ctx := context.Background()
-	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, enews.IssuePaused, enews.IssueSending); err != nil {
+	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, newsletter.IssuePaused, newsletter.IssueSending); err != nil {
 		t.Fatal(err)
 	}
 	e, c := f.engine(t, f.opts("a"))
 	sum, err := e.Run(ctx, f.issue, c, true)
-	if err != nil || sum.Stopped != enews.IssuePaused || sum.Sent != 0 {
+	if err != nil || sum.Stopped != newsletter.IssuePaused || sum.Sent != 0 {
 		t.Fatalf("paused run: %+v, %v", sum, err)
 	}
-	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, enews.IssueSending, enews.IssuePaused); err != nil {
+	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, newsletter.IssueSending, newsletter.IssuePaused); err != nil {
 		t.Fatal(err)
 	}
 	f.smtp.ClearFaults()

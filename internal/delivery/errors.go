@@ -3,7 +3,7 @@ package delivery
 import (
 	"errors"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
-func isNotFound(err error) bool { return errors.Is(err, enews.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, newsletter.ErrNotFound) }

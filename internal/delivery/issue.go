@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // IssueStore is what issue creation needs of the store.
 type IssueStore interface {
-	PublishedInPeriod(ctx context.Context, p enews.Period, loc *time.Location) ([]enews.Item, error)
-	CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, bool, error)
-	IssueByPeriod(ctx context.Context, p enews.Period) (enews.Issue, error)
+	PublishedInPeriod(ctx context.Context, p newsletter.Period, loc *time.Location) ([]newsletter.Item, error)
+	CreateIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, bool, error)
+	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
 	StartSending(ctx context.Context, id int64) (int64, error)
 }
 
@@ -42,12 +42,12 @@ func NewIssues(st IssueStore, r *digest.Renderer, p Policy, log *slog.Logger) *I
 
 // Collection is the month's items and those left out for exceeding MaxItems.
 type Collection struct {
-	Items    []enews.Item
-	Overflow []enews.Item
+	Items    []newsletter.Item
+	Overflow []newsletter.Item
 }
 
 // Collect returns the period's published items, newest first, cut at MaxItems.
-func (s *Issues) Collect(ctx context.Context, p enews.Period) (Collection, error) {
+func (s *Issues) Collect(ctx context.Context, p newsletter.Period) (Collection, error) {
 	items, err := s.store.PublishedInPeriod(ctx, p, s.policy.Location)
 	if err != nil {
 		return Collection{}, err
@@ -60,43 +60,43 @@ func (s *Issues) Collect(ctx context.Context, p enews.Period) (Collection, error
 }
 
 // Render renders a collection without storing anything (preview).
-func (s *Issues) Render(p enews.Period, c Collection) (digest.Rendered, error) {
+func (s *Issues) Render(p newsletter.Period, c Collection) (digest.Rendered, error) {
 	return s.renderer.Render(p, c.Items)
 }
 
 // Create freezes the period's issue, or returns the one that exists: a second
 // create, from any process, finds the first. A quiet month is recorded as
 // skipped with its reason unless force is set.
-func (s *Issues) Create(ctx context.Context, p enews.Period, force bool) (enews.Issue, bool, error) {
+func (s *Issues) Create(ctx context.Context, p newsletter.Period, force bool) (newsletter.Issue, bool, error) {
 	if is, err := s.store.IssueByPeriod(ctx, p); err == nil {
 		return is, false, nil
 	} else if !isNotFound(err) {
-		return enews.Issue{}, false, err
+		return newsletter.Issue{}, false, err
 	}
 	c, err := s.Collect(ctx, p)
 	if err != nil {
-		return enews.Issue{}, false, err
+		return newsletter.Issue{}, false, err
 	}
 	for _, it := range c.Overflow {
 		s.log.Warn("item left out of issue: over content.max_items", "period", p.String(), "item", it.ID, "title", it.Title)
 	}
-	is := enews.Issue{Period: p, Status: enews.IssueApproved}
+	is := newsletter.Issue{Period: p, Status: newsletter.IssueApproved}
 	if s.policy.RequireApproval {
-		is.Status = enews.IssueDraft
+		is.Status = newsletter.IssueDraft
 	}
 	switch {
 	case len(c.Items) == 0 && force:
-		return enews.Issue{}, false, fmt.Errorf("delivery: issue %s: no published items in that month: %w", p, enews.ErrInvalid)
+		return newsletter.Issue{}, false, fmt.Errorf("delivery: issue %s: no published items in that month: %w", p, newsletter.ErrInvalid)
 	case len(c.Items) == 0:
-		is.Status, is.SkipReason = enews.IssueSkipped, "no published items in that month"
+		is.Status, is.SkipReason = newsletter.IssueSkipped, "no published items in that month"
 	case len(c.Items) < s.policy.MinItems && !s.policy.SendQuietMonths && !force:
-		is.Status = enews.IssueSkipped
+		is.Status = newsletter.IssueSkipped
 		is.SkipReason = fmt.Sprintf("quiet month: %d published items, content.min_items is %d", len(c.Items), s.policy.MinItems)
 	}
-	if is.Status != enews.IssueSkipped {
+	if is.Status != newsletter.IssueSkipped {
 		r, err := s.renderer.Render(p, c.Items)
 		if err != nil {
-			return enews.Issue{}, false, fmt.Errorf("delivery: render issue %s: %w", p, err)
+			return newsletter.Issue{}, false, fmt.Errorf("delivery: render issue %s: %w", p, err)
 		}
 		is.Subject, is.Preheader, is.HTML, is.Text = r.Subject, r.Preheader, r.HTML, r.Text
 		for _, it := range c.Items {
@@ -112,8 +112,8 @@ func (s *Issues) Create(ctx context.Context, p enews.Period, force bool) (enews.
 
 // Start moves an approved issue to sending and fans it out to every active
 // subscriber, in one transaction. An issue that is no longer approved gives
-// an error wrapping enews.ErrConflict.
-func (s *Issues) Start(ctx context.Context, is enews.Issue) error {
+// an error wrapping newsletter.ErrConflict.
+func (s *Issues) Start(ctx context.Context, is newsletter.Issue) error {
 	added, err := s.store.StartSending(ctx, is.ID)
 	if err != nil {
 		return err

@@ -4,13 +4,13 @@ import (
 	"context"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // PendingLister finds the issues that are being sent.
 type PendingLister interface {
-	PendingIssues(ctx context.Context) ([]enews.Issue, error)
+	PendingIssues(ctx context.Context) ([]newsletter.Issue, error)
 }
 
 // Worker is the long-running sender of `enews serve`: it keeps looking for

@@ -12,16 +12,16 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
 	"github.com/enews/enews/internal/store"
 )
 
-var may2022 = enews.Period{Year: 2022, Month: time.May}
+var may2022 = newsletter.Period{Year: 2022, Month: time.May}
 
 // fixture is a real database with n active subscribers and a May 2022 issue
 // in the sending state, and a real SMTP server.
@@ -29,7 +29,7 @@ type fixture struct {
 	st    *store.Store
 	smtp  *smtptest.Server
 	links *links.Links
-	issue enews.Issue
+	issue newsletter.Issue
 	n     int
 	log   *slog.Logger
 }
@@ -44,11 +44,11 @@ func newFixture(t *testing.T, n int) *fixture {
 		t.Fatal(err)
 	}
 	geneva, _ := time.LoadLocation("Europe/Zurich")
-	var items []enews.Item
+	var items []newsletter.Item
 	for i := 1; i <= 3; i++ {
-		items = append(items, enews.Item{Kind: "News", Title: fmt.Sprintf("Item %d", i), Summary: "Summary",
+		items = append(items, newsletter.Item{Kind: "News", Title: fmt.Sprintf("Item %d", i), Summary: "Summary",
 			URL: fmt.Sprintf("https://example.org/%d", i), PublishedAt: time.Date(2022, 5, 10+i, 10, 0, 0, 0, geneva),
-			Status: enews.ItemPublished, Source: "test", ExternalID: fmt.Sprint(i)})
+			Status: newsletter.ItemPublished, Source: "test", ExternalID: fmt.Sprint(i)})
 	}
 	if _, err := st.UpsertItems(ctx, items); err != nil {
 		t.Fatal(err)
@@ -61,13 +61,13 @@ func newFixture(t *testing.T, n int) *fixture {
 	log := slog.New(slog.DiscardHandler)
 	issues := delivery.NewIssues(st, r, delivery.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, log)
 	is, created, err := issues.Create(ctx, may2022, false)
-	if err != nil || !created || is.Status != enews.IssueApproved {
+	if err != nil || !created || is.Status != newsletter.IssueApproved {
 		t.Fatalf("create issue: %+v %v %v", is.Status, created, err)
 	}
 	if added, err := st.StartSending(ctx, is.ID); err != nil || added != int64(n) {
 		t.Fatalf("start sending: %d, %v", added, err)
 	}
-	is.Status = enews.IssueSending
+	is.Status = newsletter.IssueSending
 	signer, err := signing.New([]byte(strings.Repeat("s", 32)))
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -40,10 +40,10 @@ func (r *run) sender(ctx context.Context) {
 			r.handBack([]store.Claimed{c})
 			continue
 		}
-		if c.Status != enews.SubscriberActive {
+		if c.Status != newsletter.SubscriberActive {
 			// Unsubscribed (or bounced) since fan-out: never mailed.
 			r.skipped.Add(1)
-			r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: enews.DeliverySkipped,
+			r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliverySkipped,
 				Reply: "subscriber is " + c.Status}}
 			continue
 		}
@@ -76,7 +76,7 @@ func (r *run) outcome(c store.Claimed, err error) store.Outcome {
 	out := store.Outcome{SubscriberID: c.SubscriberID}
 	if err == nil {
 		r.sent.Add(1)
-		out.Status = enews.DeliverySent
+		out.Status = newsletter.DeliverySent
 		out.Reply = "250 accepted"
 		return out
 	}
@@ -85,11 +85,11 @@ func (r *run) outcome(c store.Claimed, err error) store.Outcome {
 	switch {
 	case temporary && c.Attempts < e.opts.MaxAttempts:
 		r.retried.Add(1)
-		out.Status = enews.DeliveryRetry
+		out.Status = newsletter.DeliveryRetry
 		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
 	default:
 		r.failed.Add(1)
-		out.Status = enews.DeliveryFailed
+		out.Status = newsletter.DeliveryFailed
 		out.HardBounce = hard
 	}
 	e.log.Warn("delivery attempt failed", "issue", r.issue.ID, "subscriber", c.SubscriberID,

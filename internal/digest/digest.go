@@ -14,7 +14,7 @@ import (
 
 	"github.com/matcornic/hermes/v2"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/templates"
 )
 
@@ -101,7 +101,7 @@ func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 	} {
 		t, err := template.New(f.name).Option("missingkey=error").Parse(f.text)
 		if err != nil {
-			return nil, fmt.Errorf("digest: config %s: %w: %v", f.name, enews.ErrInvalid, err)
+			return nil, fmt.Errorf("digest: config %s: %w: %v", f.name, newsletter.ErrInvalid, err)
 		}
 		*f.dst = t
 	}
@@ -120,7 +120,7 @@ func checkConfig(cfg *Config) error {
 		{"Reason", cfg.Reason},
 	} {
 		if strings.TrimSpace(f.value) == "" {
-			return fmt.Errorf("digest: config %s: %w: required", f.name, enews.ErrInvalid)
+			return fmt.Errorf("digest: config %s: %w: required", f.name, newsletter.ErrInvalid)
 		}
 	}
 	if err := checkWebURL(cfg.ProductURL, true); err != nil {
@@ -156,7 +156,7 @@ func checkConfig(cfg *Config) error {
 
 // Render builds the issue for period p from items, in the order given. The
 // result holds the tokens, each checked to have survived the theme.
-func (r *Renderer) Render(p enews.Period, items []enews.Item) (Rendered, error) {
+func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendered, error) {
 	for _, it := range items {
 		if err := checkItem(it); err != nil {
 			return Rendered{}, err
@@ -220,9 +220,9 @@ func (r *Renderer) Render(p enews.Period, items []enews.Item) (Rendered, error) 
 }
 
 // trialIssue exercises every branch of a theme: image, credit, summary.
-func trialIssue() (enews.Period, []enews.Item) {
+func trialIssue() (newsletter.Period, []newsletter.Item) {
 	at := time.Date(2000, time.January, 15, 12, 0, 0, 0, time.UTC)
-	return enews.Period{Year: 2000, Month: time.January}, []enews.Item{{
+	return newsletter.Period{Year: 2000, Month: time.January}, []newsletter.Item{{
 		Kind:        "News",
 		Title:       "Trial item",
 		Summary:     "Trial summary.",

@@ -5,7 +5,7 @@ import (
 	"time"
 	_ "time/tzdata" // the tests must not depend on the machine's zoneinfo
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func zurich(t testing.TB) *time.Location {
@@ -38,18 +38,18 @@ func sampleConfig(t testing.TB) Config {
 
 // may2022 is the May 2022 issue: items 1–8 of the seed
 // (shared/seeds/ilo-coop-news-2022-05.txt), newest first as published.
-func may2022(t testing.TB) (enews.Period, []enews.Item) {
+func may2022(t testing.TB) (newsletter.Period, []newsletter.Item) {
 	loc := zurich(t)
 	at := func(day int) time.Time { return time.Date(2022, time.May, day, 9, 0, 0, 0, loc) }
-	item := func(id int64, kind, title, slug, summary string, day int) enews.Item {
-		return enews.Item{
+	item := func(id int64, kind, title, slug, summary string, day int) newsletter.Item {
+		return newsletter.Item{
 			ID: id, Kind: kind, Title: title, Summary: summary,
 			URL:         "https://coop.example.org/news/2022/05/" + slug,
-			PublishedAt: at(day), Status: enews.ItemPublished,
+			PublishedAt: at(day), Status: newsletter.ItemPublished,
 			Source: "seed", ExternalID: slug,
 		}
 	}
-	return enews.Period{Year: 2022, Month: time.May}, []enews.Item{
+	return newsletter.Period{Year: 2022, Month: time.May}, []newsletter.Item{
 		item(1, "News", "Materials on “Decent Work and the Social and Solidarity Economy (SSE)” now available from the ILO",
 			"materials-decent-work-sse", "", 26),
 		item(2, "Spotlight Interviews with Co-operators",
@@ -84,15 +84,15 @@ func may2022(t testing.TB) (enews.Period, []enews.Item) {
 
 // april2022 holds the seed's two April items; the second has an image with a
 // credit and no kind, the branches May does not reach.
-func april2022(t testing.TB) (enews.Period, []enews.Item) {
+func april2022(t testing.TB) (newsletter.Period, []newsletter.Item) {
 	loc := zurich(t)
 	at := time.Date(2022, time.April, 29, 9, 0, 0, 0, loc)
-	return enews.Period{Year: 2022, Month: time.April}, []enews.Item{
+	return newsletter.Period{Year: 2022, Month: time.April}, []newsletter.Item{
 		{
 			ID: 9, Kind: "News", Title: "ILO COOP eNewsUpdate",
 			Summary:     "Every month, the ILO COOP eNewsletter highlights recent news and developments on cooperatives and the wider social and solidarity economy.",
 			URL:         "https://coop.example.org/news/2022/04/ilo-coop-enewsupdate",
-			PublishedAt: at, Status: enews.ItemPublished,
+			PublishedAt: at, Status: newsletter.ItemPublished,
 		},
 		{
 			ID: 10, Title: "Malaysia launches new social entrepreneurship development framework",
@@ -100,7 +100,7 @@ func april2022(t testing.TB) (enews.Period, []enews.Item) {
 			URL:         "https://coop.example.org/news/2022/04/malaysia-social-entrepreneurship",
 			ImageURL:    "https://coop.example.org/images/2022/04/kuala-lumpur.jpg",
 			ImageCredit: "© Jan Hjelmtveit 2022",
-			PublishedAt: at, Status: enews.ItemPublished,
+			PublishedAt: at, Status: newsletter.ItemPublished,
 		},
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -17,7 +17,7 @@ func TestGolden(t *testing.T) {
 	r := newSampleRenderer(t)
 	for _, tc := range []struct {
 		name    string
-		issue   func(testing.TB) (enews.Period, []enews.Item)
+		issue   func(testing.TB) (newsletter.Period, []newsletter.Item)
 		subject string
 	}{
 		{"2022-05", may2022, "eNewsUpdate — May 2022"},

@@ -8,13 +8,13 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestRenderHostileText(t *testing.T) {
 	r := newSampleRenderer(t)
 	p, _ := may2022(t)
-	items := []enews.Item{{
+	items := []newsletter.Item{{
 		ID: 1, Kind: "<i>News</i>", Title: "<script>alert(1)</script>",
 		Summary:     "<img src=x onerror=alert(1)>",
 		URL:         "https://coop.example.org/a?x=1&y=\"2\"",
@@ -57,21 +57,21 @@ func TestRenderRejects(t *testing.T) {
 	p, items := may2022(t)
 	for _, tc := range []struct {
 		name  string
-		edit  func(*enews.Item)
+		edit  func(*newsletter.Item)
 		words string
 	}{
-		{"token in summary", func(it *enews.Item) { it.Summary = "see ENEWS_UNSUBSCRIBE_URL" }, "ENEWS_UNSUBSCRIBE_URL"},
-		{"token in title", func(it *enews.Item) { it.Title = "Hi ENEWS_NAME" }, "ENEWS_NAME"},
-		{"javascript url", func(it *enews.Item) { it.URL = "javascript:alert(1)" }, "url"},
-		{"relative url", func(it *enews.Item) { it.URL = "/news/1" }, "url"},
-		{"data image", func(it *enews.Item) { it.ImageURL = "data:image/png;base64,AAAA" }, "image url"},
-		{"no title", func(it *enews.Item) { it.Title = " " }, "title"},
+		{"token in summary", func(it *newsletter.Item) { it.Summary = "see ENEWS_UNSUBSCRIBE_URL" }, "ENEWS_UNSUBSCRIBE_URL"},
+		{"token in title", func(it *newsletter.Item) { it.Title = "Hi ENEWS_NAME" }, "ENEWS_NAME"},
+		{"javascript url", func(it *newsletter.Item) { it.URL = "javascript:alert(1)" }, "url"},
+		{"relative url", func(it *newsletter.Item) { it.URL = "/news/1" }, "url"},
+		{"data image", func(it *newsletter.Item) { it.ImageURL = "data:image/png;base64,AAAA" }, "image url"},
+		{"no title", func(it *newsletter.Item) { it.Title = " " }, "title"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bad := append([]enews.Item(nil), items...)
+			bad := append([]newsletter.Item(nil), items...)
 			tc.edit(&bad[2])
 			_, err := r.Render(p, bad)
-			if !errors.Is(err, enews.ErrInvalid) || !strings.Contains(err.Error(), tc.words) {
+			if !errors.Is(err, newsletter.ErrInvalid) || !strings.Contains(err.Error(), tc.words) {
 				t.Fatalf("err = %v, want ErrInvalid naming %q", err, tc.words)
 			}
 		})
@@ -97,7 +97,7 @@ func TestRenderDateUsesLocation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := r.Render(enews.Period{Year: 2022, Month: time.May}, []enews.Item{{
+			got, err := r.Render(newsletter.Period{Year: 2022, Month: time.May}, []newsletter.Item{{
 				ID: 1, Kind: "News", Title: "Late", URL: "https://coop.example.org/late", PublishedAt: at,
 			}})
 			if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // File names a theme directory must hold.
@@ -30,7 +30,7 @@ func loadTheme(fsys fs.FS) (themeSource, error) {
 		return themeSource{}, fmt.Errorf("digest: theme: %w", err)
 	}
 	if len(html) == 0 || len(text) == 0 {
-		return themeSource{}, fmt.Errorf("digest: theme: %w: empty template file", enews.ErrInvalid)
+		return themeSource{}, fmt.Errorf("digest: theme: %w: empty template file", newsletter.ErrInvalid)
 	}
 	// hermes v2.1.0 always feeds the plain-text template's output through
 	// html2text, which would fold every line break into a space. Inside <pre>

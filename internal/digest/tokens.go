@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Placeholder tokens for the per-reader parts of a rendered issue. They use
@@ -65,7 +65,7 @@ func checkTokens(html, text string) error {
 		}
 		if n := strings.Count(part, r.Token); n < r.Min {
 			return fmt.Errorf("digest: token %s in %s part: found %d, want at least %d: %w",
-				r.Token, r.Part, n, r.Min, enews.ErrInvalid)
+				r.Token, r.Part, n, r.Min, newsletter.ErrInvalid)
 		}
 	}
 	return nil
@@ -79,7 +79,7 @@ func rejectTokens(where, value string) error {
 	}
 	for _, tok := range tokenNames() {
 		if strings.Contains(value, tok) {
-			return fmt.Errorf("digest: %s: %w: holds the reserved token %s", where, enews.ErrInvalid, tok)
+			return fmt.Errorf("digest: %s: %w: holds the reserved token %s", where, newsletter.ErrInvalid, tok)
 		}
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // issueView is what a theme reads as .Hermes.Theme.Issue. Every field is
@@ -35,7 +35,7 @@ type itemView struct {
 // DateLayout is how item dates are written: "26 May 2022".
 const DateLayout = "2 January 2006"
 
-func newIssueView(cfg Config, items []enews.Item) *issueView {
+func newIssueView(cfg Config, items []newsletter.Item) *issueView {
 	v := &issueView{
 		Preheader:      preheader(items),
 		Items:          make([]itemView, 0, len(items)),
@@ -72,9 +72,9 @@ func newIssueView(cfg Config, items []enews.Item) *issueView {
 // checkItem refuses items a card cannot show, and items whose text holds a
 // token: personalisation would replace it, putting reader data where the
 // theme never meant it to go.
-func checkItem(it enews.Item) error {
+func checkItem(it newsletter.Item) error {
 	if strings.TrimSpace(it.Title) == "" {
-		return fmt.Errorf("digest: item %d title: %w: required", it.ID, enews.ErrInvalid)
+		return fmt.Errorf("digest: item %d title: %w: required", it.ID, newsletter.ErrInvalid)
 	}
 	if err := checkWebURL(it.URL, true); err != nil {
 		return fmt.Errorf("digest: item %d url: %w", it.ID, err)
@@ -101,13 +101,13 @@ func checkWebURL(raw string, required bool) error {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		if required {
-			return fmt.Errorf("%w: required", enews.ErrInvalid)
+			return fmt.Errorf("%w: required", newsletter.ErrInvalid)
 		}
 		return nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: %q is not an absolute http(s) URL", enews.ErrInvalid, raw)
+		return fmt.Errorf("%w: %q is not an absolute http(s) URL", newsletter.ErrInvalid, raw)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ const (
 )
 
 // preheader is the inbox preview line: how many items, then the first titles.
-func preheader(items []enews.Item) string {
+func preheader(items []newsletter.Item) string {
 	n := len(items)
 	if n == 0 {
 		return "No new items this month."

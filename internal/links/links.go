@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/signing"
 )
 
@@ -54,7 +54,7 @@ func (l *Links) Confirm(subscriberID int64, now time.Time) string {
 }
 
 // Archive is the web copy of a sent issue ("view in browser").
-func (l *Links) Archive(p enews.Period) string {
+func (l *Links) Archive(p newsletter.Period) string {
 	return l.base + PathArchive + url.PathEscape(p.String())
 }
 

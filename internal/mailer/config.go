@@ -10,7 +10,7 @@ import (
 	"net/mail"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // TLS modes for Config.TLS.
@@ -65,7 +65,7 @@ func WithTLSConfig(c *tls.Config) Option { return func(p *Pool) { p.tlsConf = c.
 // normalize checks cfg and fills defaults, naming the bad key on error.
 func (cfg Config) normalize() (Config, error) {
 	bad := func(key, why string) (Config, error) {
-		return Config{}, fmt.Errorf("%w: smtp.%s: %s", enews.ErrInvalid, key, why)
+		return Config{}, fmt.Errorf("%w: smtp.%s: %s", newsletter.ErrInvalid, key, why)
 	}
 	if cfg.Host == "" {
 		return bad("host", "required")

@@ -7,7 +7,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // dkimHeaders are signed on every message. The list headers are included so
@@ -28,7 +28,7 @@ func dkimHeaders() []string {
 // fails the process instead of every message.
 func loadDKIMKey(c *DKIMConfig) (crypto.Signer, error) {
 	bad := func(key, why string) error {
-		return fmt.Errorf("%w: smtp.dkim.%s: %s", enews.ErrInvalid, key, why)
+		return fmt.Errorf("%w: smtp.dkim.%s: %s", newsletter.ErrInvalid, key, why)
 	}
 	if c.Domain == "" {
 		return nil, bad("domain", "required")

@@ -18,7 +18,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -169,7 +169,7 @@ func TestConfigErrors(t *testing.T) {
 			cfg := base
 			tt.change(&cfg)
 			_, err := NewPool(cfg, nil)
-			if !errors.Is(err, enews.ErrInvalid) || !strings.Contains(err.Error(), tt.key) {
+			if !errors.Is(err, newsletter.ErrInvalid) || !strings.Contains(err.Error(), tt.key) {
 				t.Fatalf("err = %v, want ErrInvalid naming %s", err, tt.key)
 			}
 		})

@@ -9,7 +9,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Stages of a send, for SendError.Stage.
@@ -84,7 +84,7 @@ func classify(err error) *SendError {
 	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
 		// Rejected by go-mail before the wire: retrying cannot help.
 		se.Stage = StageBuild
-		se.Err = fmt.Errorf("%w: %w", enews.ErrInvalid, err)
+		se.Err = fmt.Errorf("%w: %w", newsletter.ErrInvalid, err)
 		return se
 	default:
 		se.Stage = StageData

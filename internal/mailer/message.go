@@ -12,7 +12,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Message is one personalised email, ready to send.
@@ -66,7 +66,7 @@ func reserved(name string) bool {
 }
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: mailer: %s", enews.ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: mailer: %s", newsletter.ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 func hasCRLF(s string) bool { return strings.ContainsAny(s, "\r\n\x00") }

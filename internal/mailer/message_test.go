@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -130,7 +130,7 @@ func TestInvalidMessagesAreRejected(t *testing.T) {
 			tt.change(m)
 			err := p.Send(ctxT(t), m)
 			var se *SendError
-			if !errors.As(err, &se) || se.Temporary || se.Stage != StageBuild || !errors.Is(err, enews.ErrInvalid) {
+			if !errors.As(err, &se) || se.Temporary || se.Stage != StageBuild || !errors.Is(err, newsletter.ErrInvalid) {
 				t.Fatalf("err = %v, want a permanent build error wrapping ErrInvalid", err)
 			}
 		})

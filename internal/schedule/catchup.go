@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Status is what the scheduler last saw, for the status command, the admin
@@ -16,10 +16,10 @@ type Status struct {
 	TimeZone string
 	Running  bool // this process follows the schedule (it leads)
 
-	LastCheck time.Time    // clock time of the last successful check
-	LastFire  time.Time    // newest firing at or before LastCheck; zero if none
-	Due       enews.Period // the period LastFire covers
-	DueStatus string       // status of Due's issue; empty when it has none
+	LastCheck time.Time         // clock time of the last successful check
+	LastFire  time.Time         // newest firing at or before LastCheck; zero if none
+	Due       newsletter.Period // the period LastFire covers
+	DueStatus string            // status of Due's issue; empty when it has none
 	NextFire  time.Time
 
 	// Missed are periods whose firing passed without an issue and which
@@ -32,7 +32,7 @@ type Status struct {
 
 // Missed is one period the schedule did not make.
 type Missed struct {
-	Period enews.Period
+	Period newsletter.Period
 	FireAt time.Time // when its firing was scheduled
 }
 
@@ -94,7 +94,7 @@ func (s *Scheduler) check(ctx context.Context, now time.Time) (time.Time, error)
 		switch {
 		case err == nil:
 			st.DueStatus = is.Status
-		case errors.Is(err, enews.ErrNotFound):
+		case errors.Is(err, newsletter.ErrNotFound):
 			st.Missed = append(st.Missed, Missed{Period: p, FireAt: fire})
 		default:
 			return fire, fmt.Errorf("schedule: look up issue %s: %w", p, err)
@@ -117,12 +117,12 @@ func (s *Scheduler) check(ctx context.Context, now time.Time) (time.Time, error)
 // leaves it in. An approved issue is started even when it already existed:
 // that closes the gap left by a crash between creating and starting, and
 // Start refuses an issue that has moved on.
-func (s *Scheduler) handOver(ctx context.Context, is enews.Issue, created bool) (string, error) {
+func (s *Scheduler) handOver(ctx context.Context, is newsletter.Issue, created bool) (string, error) {
 	log := s.log.With("period", is.Period.String(), "issue", is.ID)
 	switch is.Status {
-	case enews.IssueApproved:
+	case newsletter.IssueApproved:
 		err := s.deps.Starter.Start(ctx, is)
-		if errors.Is(err, enews.ErrConflict) {
+		if errors.Is(err, newsletter.ErrConflict) {
 			log.Info("schedule: issue already started", "reason", err.Error())
 			cur, err := s.deps.Reader.IssueByPeriod(ctx, is.Period)
 			if err != nil {
@@ -134,8 +134,8 @@ func (s *Scheduler) handOver(ctx context.Context, is enews.Issue, created bool) 
 			return is.Status, fmt.Errorf("schedule: start sending issue %s: %w", is.Period, err)
 		}
 		log.Info("schedule: issue handed to sending")
-		return enews.IssueSending, nil
-	case enews.IssueDraft:
+		return newsletter.IssueSending, nil
+	case newsletter.IssueDraft:
 		// Approvers are told once per issue this process made, retried
 		// until it works, but not on every check or restart after that.
 		s.mu.Lock()
@@ -154,7 +154,7 @@ func (s *Scheduler) handOver(ctx context.Context, is enews.Issue, created bool) 
 		delete(s.notify, is.Period)
 		s.mu.Unlock()
 		log.Info("schedule: issue awaits approval; approvers told")
-	case enews.IssueSkipped:
+	case newsletter.IssueSkipped:
 		if created {
 			log.Info("schedule: issue skipped", "reason", is.SkipReason)
 		}
@@ -180,7 +180,7 @@ func (s *Scheduler) gaps(ctx context.Context, fire time.Time) ([]Missed, error) 
 		if err == nil {
 			return out, nil
 		}
-		if !errors.Is(err, enews.ErrNotFound) {
+		if !errors.Is(err, newsletter.ErrNotFound) {
 			return nil, fmt.Errorf("schedule: look up issue %s: %w", p, err)
 		}
 		out = append(out, Missed{Period: p, FireAt: prev})

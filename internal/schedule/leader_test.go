@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/delivery"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
 )
@@ -47,7 +47,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 		}
 		return n, who
 	}
-	issues := func() []enews.Issue { return replicas[0].issueList(t) }
+	issues := func() []newsletter.Issue { return replicas[0].issueList(t) }
 	started := func() int { return replicas[0].starter.count() + replicas[1].starter.count() }
 
 	eventually(t, "one replica leads and May is sent", func() bool {
@@ -84,7 +84,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 			t.Fatalf("replica %d never checked", i)
 		}
 	}
-	if list := issues(); len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != enews.IssueSending {
+	if list := issues(); len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != newsletter.IssueSending {
 		t.Fatalf("issues = %+v, want one May 2026 issue, sending", list)
 	}
 	if n := started(); n != 1 {

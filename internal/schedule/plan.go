@@ -9,7 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // plan is the parsed spec in its time zone: when the job fires, and which
@@ -30,17 +30,17 @@ const maxLookBack = 6 * 366 * 24 * time.Hour
 func parsePlan(spec string, loc *time.Location) (plan, error) {
 	spec = strings.TrimSpace(spec)
 	if loc == nil {
-		return plan{}, fmt.Errorf("schedule: %w: no time zone", enews.ErrInvalid)
+		return plan{}, fmt.Errorf("schedule: %w: no time zone", newsletter.ErrInvalid)
 	}
 	// The zone comes from the configuration alone, so that firing times and
 	// periods are always read in the same zone.
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: set the time zone in the configuration, not in the spec", spec, enews.ErrInvalid)
+		return plan{}, fmt.Errorf("schedule: spec %q: %w: set the time zone in the configuration, not in the spec", spec, newsletter.ErrInvalid)
 	}
 	// @every counts from whenever the process started, so "the latest
 	// firing before now" has no meaning and catch-up could not work.
 	if strings.HasPrefix(spec, "@every") {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: @every is not a calendar schedule", spec, enews.ErrInvalid)
+		return plan{}, fmt.Errorf("schedule: spec %q: %w: @every is not a calendar schedule", spec, newsletter.ErrInvalid)
 	}
 	opts := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
 	seconds := len(strings.Fields(spec)) == 6
@@ -49,18 +49,18 @@ func parsePlan(spec string, loc *time.Location) (plan, error) {
 	}
 	s, err := cron.NewParser(opts).Parse(spec)
 	if err != nil {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: %v", spec, enews.ErrInvalid, err)
+		return plan{}, fmt.Errorf("schedule: spec %q: %w: %v", spec, newsletter.ErrInvalid, err)
 	}
 	ss, ok := s.(*cron.SpecSchedule)
 	if !ok {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: not a calendar schedule", spec, enews.ErrInvalid)
+		return plan{}, fmt.Errorf("schedule: spec %q: %w: not a calendar schedule", spec, newsletter.ErrInvalid)
 	}
 	// The parser leaves the zone as time.Local, which cron reads as "the zone
 	// of the time given"; pinning it makes every Next independent of callers.
 	ss.Location = loc
 	p := plan{spec: spec, seconds: seconds, schedule: ss, loc: loc}
 	if p.next(time.Now()).IsZero() {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: never fires", spec, enews.ErrInvalid)
+		return plan{}, fmt.Errorf("schedule: spec %q: %w: never fires", spec, newsletter.ErrInvalid)
 	}
 	return p, nil
 }
@@ -97,8 +97,8 @@ func (p plan) latest(now time.Time) (time.Time, bool) {
 // is the month that just ended; a spec firing mid-month (or several times a
 // month) still covers the previous month, never the one in progress, so
 // every firing in one month names the same period and creates one issue.
-func (p plan) period(fire time.Time) enews.Period {
-	return enews.PeriodOf(fire, p.loc).Prev()
+func (p plan) period(fire time.Time) newsletter.Period {
+	return newsletter.PeriodOf(fire, p.loc).Prev()
 }
 
 // previous is the latest firing that covers an older period than fire does:

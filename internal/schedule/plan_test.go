@@ -10,7 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func zurich(t testing.TB) *time.Location {
@@ -129,7 +129,7 @@ func TestParsePlanRejects(t *testing.T) {
 		{"no zone", "0 9 1 * *", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := parsePlan(tc.spec, tc.loc); !errors.Is(err, enews.ErrInvalid) {
+			if _, err := parsePlan(tc.spec, tc.loc); !errors.Is(err, newsletter.ErrInvalid) {
 				t.Fatalf("err = %v, want ErrInvalid", err)
 			}
 		})

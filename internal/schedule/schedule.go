@@ -17,31 +17,31 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Creator freezes a period's issue, or returns the one that exists;
 // delivery.Issues is the real one.
 type Creator interface {
-	Create(ctx context.Context, p enews.Period, force bool) (enews.Issue, bool, error)
+	Create(ctx context.Context, p newsletter.Period, force bool) (newsletter.Issue, bool, error)
 }
 
 // IssueReader reads an issue without creating it: a period beyond the
 // catch-up window is only looked at. store.Store is the real one.
 type IssueReader interface {
-	IssueByPeriod(ctx context.Context, p enews.Period) (enews.Issue, error)
+	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
 }
 
 // Starter begins sending an approved issue: it moves it to sending and fans
-// it out. It returns an error wrapping enews.ErrConflict when the issue is no
+// it out. It returns an error wrapping newsletter.ErrConflict when the issue is no
 // longer approved, which the scheduler takes as "already started elsewhere".
 type Starter interface {
-	Start(ctx context.Context, issue enews.Issue) error
+	Start(ctx context.Context, issue newsletter.Issue) error
 }
 
 // Notifier tells the approvers that a draft issue waits for them.
 type Notifier interface {
-	AwaitingApproval(ctx context.Context, issue enews.Issue) error
+	AwaitingApproval(ctx context.Context, issue newsletter.Issue) error
 }
 
 // Deps are the scheduler's collaborators; all are required.
@@ -87,14 +87,14 @@ type Scheduler struct {
 
 	mu      sync.Mutex
 	status  Status
-	notify  map[enews.Period]bool // drafts whose approvers are still to be told
-	missLog map[enews.Period]bool // missed periods already logged
+	notify  map[newsletter.Period]bool // drafts whose approvers are still to be told
+	missLog map[newsletter.Period]bool // missed periods already logged
 }
 
 // New checks the spec and fills defaults, so a bad spec fails at start.
 func New(cfg Config, deps Deps, log *slog.Logger) (*Scheduler, error) {
 	if deps.Creator == nil || deps.Reader == nil || deps.Starter == nil || deps.Notifier == nil {
-		return nil, fmt.Errorf("schedule: %w: Creator, Reader, Starter and Notifier are required", enews.ErrInvalid)
+		return nil, fmt.Errorf("schedule: %w: Creator, Reader, Starter and Notifier are required", newsletter.ErrInvalid)
 	}
 	p, err := parsePlan(cfg.Spec, cfg.Location)
 	if err != nil {
@@ -113,7 +113,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Scheduler, error) {
 		cfg.Now = time.Now
 	}
 	s := &Scheduler{cfg: cfg, plan: p, deps: deps, log: log,
-		notify: map[enews.Period]bool{}, missLog: map[enews.Period]bool{}}
+		notify: map[newsletter.Period]bool{}, missLog: map[newsletter.Period]bool{}}
 	s.status = Status{Spec: p.spec, TimeZone: p.loc.String()}
 	return s, nil
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/delivery"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
 )
@@ -32,7 +32,7 @@ func TestCheckMakesTheDuePeriod(t *testing.T) {
 		}
 	}
 	list := r.issueList(t)
-	if len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != enews.IssueSending || len(list[0].ItemIDs) != 3 {
+	if len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != newsletter.IssueSending || len(list[0].ItemIDs) != 3 {
 		t.Fatalf("issues = %+v, want May 2026 sending with 3 items", list)
 	}
 	if n := r.starter.count(); n != 1 {
@@ -40,7 +40,7 @@ func TestCheckMakesTheDuePeriod(t *testing.T) {
 	}
 	st := s.Status()
 	if st.Due != period("2026-05") || !st.LastFire.Equal(utc("2026-06-01T07:00:00Z")) ||
-		st.DueStatus != enews.IssueSending || len(st.Missed) != 0 || st.LastError != "" ||
+		st.DueStatus != newsletter.IssueSending || len(st.Missed) != 0 || st.LastError != "" ||
 		!st.NextFire.Equal(utc("2026-07-01T07:00:00Z")) {
 		t.Fatalf("status = %+v", st)
 	}
@@ -58,7 +58,7 @@ func TestCatchUpAfterOutage(t *testing.T) {
 		eventually(t, "the catch-up check ran", func() bool { return !s.Status().LastCheck.IsZero() })
 		stop()
 		list := r.issueList(t)
-		if len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != enews.IssueSending {
+		if len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != newsletter.IssueSending {
 			t.Fatalf("start %d: issues = %+v, want one May 2026 issue, sending", restart, list)
 		}
 		if n := r.starter.count(); n != 1 {
@@ -119,10 +119,10 @@ func TestApprovalAndQuietMonth(t *testing.T) {
 		told    int
 		started int
 	}{
-		{"approval required: approvers told once", delivery.Policy{MinItems: 1, RequireApproval: true}, true, enews.IssueDraft, 1, 0},
-		{"quiet month: skipped, nothing sent", delivery.Policy{MinItems: 5}, true, enews.IssueSkipped, 0, 0},
-		{"empty month: skipped", delivery.Policy{MinItems: 1}, false, enews.IssueSkipped, 0, 0},
-		{"approved: sent", delivery.Policy{MinItems: 1}, true, enews.IssueSending, 0, 1},
+		{"approval required: approvers told once", delivery.Policy{MinItems: 1, RequireApproval: true}, true, newsletter.IssueDraft, 1, 0},
+		{"quiet month: skipped, nothing sent", delivery.Policy{MinItems: 5}, true, newsletter.IssueSkipped, 0, 0},
+		{"empty month: skipped", delivery.Policy{MinItems: 1}, false, newsletter.IssueSkipped, 0, 0},
+		{"approved: sent", delivery.Policy{MinItems: 1}, true, newsletter.IssueSending, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, pgtest.NewURL(t), tc.policy)
@@ -189,21 +189,21 @@ func TestExistingIssueIsHandedOver(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
-		before  func(t *testing.T, r *replica, is enews.Issue)
+		before  func(t *testing.T, r *replica, is newsletter.Issue)
 		status  string
 		started int
 	}{
-		{"approved but not started", func(*testing.T, *replica, enews.Issue) {}, enews.IssueSending, 1},
-		{"already sending", func(t *testing.T, r *replica, is enews.Issue) {
+		{"approved but not started", func(*testing.T, *replica, newsletter.Issue) {}, newsletter.IssueSending, 1},
+		{"already sending", func(t *testing.T, r *replica, is newsletter.Issue) {
 			if _, err := r.st.StartSending(ctx, is.ID); err != nil {
 				t.Fatal(err)
 			}
-		}, enews.IssueSending, 0},
-		{"cancelled", func(t *testing.T, r *replica, is enews.Issue) {
-			if _, err := r.st.TransitionIssue(ctx, is.ID, enews.IssueCancelled, enews.IssueApproved); err != nil {
+		}, newsletter.IssueSending, 0},
+		{"cancelled", func(t *testing.T, r *replica, is newsletter.Issue) {
+			if _, err := r.st.TransitionIssue(ctx, is.ID, newsletter.IssueCancelled, newsletter.IssueApproved); err != nil {
 				t.Fatal(err)
 			}
-		}, enews.IssueCancelled, 0},
+		}, newsletter.IssueCancelled, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
 )
@@ -33,8 +33,8 @@ func utc(s string) time.Time {
 	return t
 }
 
-func period(s string) enews.Period {
-	p, err := enews.ParsePeriod(s)
+func period(s string) newsletter.Period {
+	p, err := newsletter.ParsePeriod(s)
 	if err != nil {
 		panic(err)
 	}
@@ -53,10 +53,10 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 type starter struct {
 	st      *store.Store
 	mu      sync.Mutex
-	started []enews.Period
+	started []newsletter.Period
 }
 
-func (s *starter) Start(ctx context.Context, is enews.Issue) error {
+func (s *starter) Start(ctx context.Context, is newsletter.Issue) error {
 	if _, err := s.st.StartSending(ctx, is.ID); err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *starter) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.s
 
 type notifier struct {
 	mu   sync.Mutex
-	told []enews.Period
+	told []newsletter.Period
 }
 
 func (n *notifier) count() int {
@@ -79,7 +79,7 @@ func (n *notifier) count() int {
 	return len(n.told)
 }
 
-func (n *notifier) AwaitingApproval(_ context.Context, is enews.Issue) error {
+func (n *notifier) AwaitingApproval(_ context.Context, is newsletter.Issue) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.told = append(n.told, is.Period)
@@ -136,11 +136,11 @@ func (r *replica) scheduler(t *testing.T, cfg schedule.Config) *schedule.Schedul
 // publish adds one published item at each time.
 func (r *replica) publish(t *testing.T, at ...time.Time) {
 	t.Helper()
-	var items []enews.Item
+	var items []newsletter.Item
 	for _, when := range at {
 		id := fmt.Sprint(when.Unix())
-		items = append(items, enews.Item{Kind: "News", Title: "Item " + id, Summary: "Summary",
-			URL: "https://example.org/" + id, PublishedAt: when, Status: enews.ItemPublished,
+		items = append(items, newsletter.Item{Kind: "News", Title: "Item " + id, Summary: "Summary",
+			URL: "https://example.org/" + id, PublishedAt: when, Status: newsletter.ItemPublished,
 			Source: "test", ExternalID: id})
 	}
 	if _, err := r.st.UpsertItems(context.Background(), items); err != nil {
@@ -150,7 +150,7 @@ func (r *replica) publish(t *testing.T, at ...time.Time) {
 
 // publishIn adds one published item in the middle of each period, so that
 // its issue is a real one rather than a skipped empty month.
-func (r *replica) publishIn(t *testing.T, periods ...enews.Period) {
+func (r *replica) publishIn(t *testing.T, periods ...newsletter.Period) {
 	t.Helper()
 	for _, p := range periods {
 		start, _ := p.Bounds(zurich(t))
@@ -158,7 +158,7 @@ func (r *replica) publishIn(t *testing.T, periods ...enews.Period) {
 	}
 }
 
-func (r *replica) issueList(t *testing.T) []enews.Issue {
+func (r *replica) issueList(t *testing.T) []newsletter.Issue {
 	t.Helper()
 	list, err := r.st.ListIssues(context.Background(), "", 100)
 	if err != nil {

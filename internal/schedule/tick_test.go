@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/delivery"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
 )
@@ -20,7 +20,7 @@ const everySecond = "* * * * * *"
 // publishAroundNow publishes an item in the real last month, and in the one
 // before in case a month ends while the test runs.
 func publishAroundNow(t *testing.T, r *replica) {
-	last := enews.PeriodOf(time.Now(), zurich(t)).Prev()
+	last := newsletter.PeriodOf(time.Now(), zurich(t)).Prev()
 	r.publishIn(t, last, last.Prev())
 }
 
@@ -34,7 +34,7 @@ func TestRealFiringMakesTheIssue(t *testing.T) {
 	s := r.scheduler(t, schedule.Config{Spec: everySecond, RetryInterval: 100 * time.Millisecond})
 	start(t, s.Run)
 
-	var first enews.Issue
+	var first newsletter.Issue
 	eventually(t, "the catch-up made an issue", func() bool {
 		list := r.issueList(t)
 		if len(list) == 1 {
@@ -63,7 +63,7 @@ type panicking struct {
 	calls atomic.Int32
 }
 
-func (p *panicking) Create(ctx context.Context, period enews.Period, force bool) (enews.Issue, bool, error) {
+func (p *panicking) Create(ctx context.Context, period newsletter.Period, force bool) (newsletter.Issue, bool, error) {
 	if p.calls.Add(1) == 1 {
 		panic("first create fails")
 	}
@@ -97,14 +97,14 @@ type flaky struct {
 	calls atomic.Int32
 }
 
-func (f *flaky) Start(ctx context.Context, is enews.Issue) error {
+func (f *flaky) Start(ctx context.Context, is newsletter.Issue) error {
 	if f.calls.Add(1) == 1 {
 		return errors.New("connection refused")
 	}
 	return f.Starter.Start(ctx, is)
 }
 
-func (f *flaky) AwaitingApproval(ctx context.Context, is enews.Issue) error {
+func (f *flaky) AwaitingApproval(ctx context.Context, is newsletter.Issue) error {
 	if f.calls.Add(1) == 1 {
 		return errors.New("connection refused")
 	}
@@ -119,8 +119,8 @@ func TestFailedHandOverIsRetried(t *testing.T) {
 		policy delivery.Policy
 		status string
 	}{
-		{"start", delivery.Policy{MinItems: 1}, enews.IssueSending},
-		{"approvers' notification", delivery.Policy{MinItems: 1, RequireApproval: true}, enews.IssueDraft},
+		{"start", delivery.Policy{MinItems: 1}, newsletter.IssueSending},
+		{"approvers' notification", delivery.Policy{MinItems: 1, RequireApproval: true}, newsletter.IssueDraft},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, pgtest.NewURL(t), tc.policy)

@@ -31,7 +31,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Purposes used by enews. Any string works; these keep the spelling in one
@@ -71,7 +71,7 @@ type Signer struct {
 // the other way round.
 func New(secret []byte) (*Signer, error) {
 	if len(secret) < MinSecretBytes {
-		return nil, fmt.Errorf("%w: signing: secret is %d bytes, need at least %d", enews.ErrInvalid, len(secret), MinSecretBytes)
+		return nil, fmt.Errorf("%w: signing: secret is %d bytes, need at least %d", newsletter.ErrInvalid, len(secret), MinSecretBytes)
 	}
 	return &Signer{
 		tokenKey:   derive(secret, "enews token v1"),

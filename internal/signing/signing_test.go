@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -36,7 +36,7 @@ func TestNewSecretLength(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			_, err := New(make([]byte, n))
 			if n < MinSecretBytes {
-				if !errors.Is(err, enews.ErrInvalid) {
+				if !errors.Is(err, newsletter.ErrInvalid) {
 					t.Fatalf("New with %d bytes: %v, want ErrInvalid", n, err)
 				}
 				return

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Consent event names, as the consent_events table spells them.
@@ -110,8 +110,8 @@ func lockSubscriber(ctx context.Context, tx *sqlx.Tx, id int64) (email, status s
 // ConfirmSubscriber activates a subscriber who followed a confirmation
 // link: pending becomes active (confirmed), unsubscribed or bounced comes
 // back (resubscribed). changed is false when it was active already. A
-// complaint or a suppression is enews.ErrConflict: only staff may undo those.
-func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub enews.Subscriber, changed bool, err error) {
+// complaint or a suppression is newsletter.ErrConflict: only staff may undo those.
+func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub newsletter.Subscriber, changed bool, err error) {
 	err = s.inTx(ctx, "confirm subscriber", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
@@ -120,11 +120,11 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Con
 		hash := h.HashAddress(email)
 		event := EventConfirmed
 		switch status {
-		case enews.SubscriberActive:
+		case newsletter.SubscriberActive:
 			return nil
-		case enews.SubscriberComplained:
-			return fmt.Errorf("%w: subscriber complained; only staff can reactivate", enews.ErrConflict)
-		case enews.SubscriberUnsubscribed, enews.SubscriberBounced:
+		case newsletter.SubscriberComplained:
+			return fmt.Errorf("%w: subscriber complained; only staff can reactivate", newsletter.ErrConflict)
+		case newsletter.SubscriberUnsubscribed, newsletter.SubscriberBounced:
 			event = EventResubscribed
 		}
 		if err := refuseSuppressed(ctx, tx, hash); err != nil {
@@ -139,7 +139,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Con
 		return logConsent(ctx, tx, id, hash, event, c)
 	})
 	if err != nil {
-		return enews.Subscriber{}, false, err
+		return newsletter.Subscriber{}, false, err
 	}
 	sub, err = s.GetSubscriber(ctx, id)
 	return sub, changed, err
@@ -148,13 +148,13 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Con
 // UnsubscribeSubscriber takes a subscriber off the list. It is idempotent:
 // changed is false when there was nothing to do (already unsubscribed, or
 // complained, which stays the stronger mark).
-func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub enews.Subscriber, changed bool, err error) {
+func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub newsletter.Subscriber, changed bool, err error) {
 	err = s.inTx(ctx, "unsubscribe", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if status == enews.SubscriberUnsubscribed || status == enews.SubscriberComplained {
+		if status == newsletter.SubscriberUnsubscribed || status == newsletter.SubscriberComplained {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now(),
@@ -166,7 +166,7 @@ func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c
 		return logConsent(ctx, tx, id, h.HashAddress(email), EventUnsubscribed, c)
 	})
 	if err != nil {
-		return enews.Subscriber{}, false, err
+		return newsletter.Subscriber{}, false, err
 	}
 	sub, err = s.GetSubscriber(ctx, id)
 	return sub, changed, err

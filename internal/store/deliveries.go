@@ -7,7 +7,7 @@ import (
 
 	"github.com/lib/pq"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Claimed is one leased delivery with what the sender needs.
@@ -189,8 +189,8 @@ func (s *Store) Stats(ctx context.Context, issueID int64) (DeliveryStats, error)
 }
 
 // PendingIssues lists issues in the sending state, for senders to work on.
-func (s *Store) PendingIssues(ctx context.Context) ([]enews.Issue, error) {
-	return s.ListIssues(ctx, enews.IssueSending, 100)
+func (s *Store) PendingIssues(ctx context.Context) ([]newsletter.Issue, error) {
+	return s.ListIssues(ctx, newsletter.IssueSending, 100)
 }
 
 // NextAttempt gives the earliest time work on an issue may resume: a retry

@@ -8,7 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 type issueRow struct {
@@ -25,20 +25,20 @@ type issueRow struct {
 	SentAt     *time.Time    `db:"sent_at"`
 }
 
-func (r issueRow) issue() enews.Issue {
-	return enews.Issue{ID: r.ID, Period: enews.Period{Year: r.Period.Year(), Month: r.Period.Month()},
+func (r issueRow) issue() newsletter.Issue {
+	return newsletter.Issue{ID: r.ID, Period: newsletter.Period{Year: r.Period.Year(), Month: r.Period.Month()},
 		Status: r.Status, Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text,
 		ItemIDs: []int64(r.ItemIDs), SkipReason: r.SkipReason, CreatedAt: r.CreatedAt, SentAt: r.SentAt}
 }
 
 const issueColumns = `id, period, status, subject, preheader, html, text, item_ids, skip_reason, created_at, sent_at`
 
-func periodDate(p enews.Period) string { return p.String() + "-01" }
+func periodDate(p newsletter.Period) string { return p.String() + "-01" }
 
 // CreateIssue stores a frozen issue unless its period already has one, in
 // which case the existing issue is returned with created false: two
 // processes creating the same period end with one row.
-func (s *Store) CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, bool, error) {
+func (s *Store) CreateIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, bool, error) {
 	var rows []issueRow
 	err := s.db.SelectContext(ctx, &rows, `
 		INSERT INTO issues (period, status, subject, preheader, html, text, item_ids, skip_reason)
@@ -49,7 +49,7 @@ func (s *Store) CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, b
 		// a nil slice would be NULL; a skipped issue holds an empty list
 		pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason)
 	if err != nil {
-		return enews.Issue{}, false, wrap("create issue "+is.Period.String(), err)
+		return newsletter.Issue{}, false, wrap("create issue "+is.Period.String(), err)
 	}
 	if len(rows) == 1 {
 		return rows[0].issue(), true, nil
@@ -58,12 +58,12 @@ func (s *Store) CreateIssue(ctx context.Context, is enews.Issue) (enews.Issue, b
 	return existing, false, err
 }
 
-// IssueByPeriod returns the period's issue or enews.ErrNotFound.
-func (s *Store) IssueByPeriod(ctx context.Context, p enews.Period) (enews.Issue, error) {
+// IssueByPeriod returns the period's issue or newsletter.ErrNotFound.
+func (s *Store) IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error) {
 	var r issueRow
 	err := s.db.GetContext(ctx, &r, `SELECT `+issueColumns+` FROM issues WHERE period = CAST($1 AS date)`, periodDate(p))
 	if err != nil {
-		return enews.Issue{}, wrap("issue "+p.String(), err)
+		return newsletter.Issue{}, wrap("issue "+p.String(), err)
 	}
 	return r.issue(), nil
 }
@@ -78,14 +78,14 @@ func (s *Store) IssueStatus(ctx context.Context, id int64) (string, error) {
 }
 
 // ListIssues returns issues newest period first, optionally only one status.
-func (s *Store) ListIssues(ctx context.Context, status string, limit int) ([]enews.Issue, error) {
+func (s *Store) ListIssues(ctx context.Context, status string, limit int) ([]newsletter.Issue, error) {
 	var rows []issueRow
 	err := s.db.SelectContext(ctx, &rows, `SELECT `+issueColumns+` FROM issues
 		WHERE ($1 = '' OR status = $1) ORDER BY period DESC LIMIT $2`, status, limit)
 	if err != nil {
 		return nil, wrap("list issues", err)
 	}
-	out := make([]enews.Issue, len(rows))
+	out := make([]newsletter.Issue, len(rows))
 	for i, r := range rows {
 		out[i] = r.issue()
 	}
@@ -93,8 +93,8 @@ func (s *Store) ListIssues(ctx context.Context, status string, limit int) ([]ene
 }
 
 // TransitionIssue moves an issue to status `to` only from one of `from`;
-// otherwise it returns enews.ErrConflict naming the current status.
-func (s *Store) TransitionIssue(ctx context.Context, id int64, to string, from ...string) (enews.Issue, error) {
+// otherwise it returns newsletter.ErrConflict naming the current status.
+func (s *Store) TransitionIssue(ctx context.Context, id int64, to string, from ...string) (newsletter.Issue, error) {
 	var rows []issueRow
 	err := s.db.SelectContext(ctx, &rows, `
 		UPDATE issues SET status = $2, updated_at = now(),
@@ -103,16 +103,16 @@ func (s *Store) TransitionIssue(ctx context.Context, id int64, to string, from .
 		WHERE id = $1 AND status = ANY($3)
 		RETURNING `+issueColumns, id, to, pq.StringArray(from))
 	if err != nil {
-		return enews.Issue{}, wrap("issue transition", err)
+		return newsletter.Issue{}, wrap("issue transition", err)
 	}
 	if len(rows) == 1 {
 		return rows[0].issue(), nil
 	}
 	cur, err := s.IssueStatus(ctx, id)
 	if err != nil {
-		return enews.Issue{}, err
+		return newsletter.Issue{}, err
 	}
-	return enews.Issue{}, fmt.Errorf("store: issue is %s, cannot become %s: %w", cur, to, enews.ErrConflict)
+	return newsletter.Issue{}, fmt.Errorf("store: issue is %s, cannot become %s: %w", cur, to, newsletter.ErrConflict)
 }
 
 // CompleteIssue marks a sending issue sent once no delivery is left to do.
@@ -146,7 +146,7 @@ func (s *Store) StartSending(ctx context.Context, id int64) (int64, error) {
 			if err := tx.GetContext(ctx, &cur, `SELECT status FROM issues WHERE id = $1`, id); err != nil {
 				return wrap("issue", err)
 			}
-			return fmt.Errorf("issue is %s, not approved: %w", cur, enews.ErrConflict)
+			return fmt.Errorf("issue is %s, not approved: %w", cur, newsletter.ErrConflict)
 		}
 		res, err = tx.ExecContext(ctx, `
 			INSERT INTO deliveries (issue_id, subscriber_id)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // itemRow mirrors the items table.
@@ -25,13 +25,13 @@ type itemRow struct {
 	ExternalID  string    `db:"external_id"`
 }
 
-func (r itemRow) item() enews.Item {
-	return enews.Item{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, URL: r.URL,
+func (r itemRow) item() newsletter.Item {
+	return newsletter.Item{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, URL: r.URL,
 		ImageURL: r.ImageURL, ImageAlt: r.ImageAlt, ImageCredit: r.ImageCredit,
 		PublishedAt: r.PublishedAt, Status: r.Status, Source: r.Source, ExternalID: r.ExternalID}
 }
 
-func rowOf(it enews.Item) itemRow {
+func rowOf(it newsletter.Item) itemRow {
 	return itemRow{ID: it.ID, Kind: it.Kind, Title: it.Title, Summary: it.Summary, URL: it.URL,
 		ImageURL: it.ImageURL, ImageAlt: it.ImageAlt, ImageCredit: it.ImageCredit,
 		PublishedAt: it.PublishedAt, Status: it.Status, Source: it.Source, ExternalID: it.ExternalID}
@@ -46,7 +46,7 @@ type UpsertResult struct {
 
 // UpsertItems inserts or updates items keyed by (source, external_id) in one
 // transaction: either the whole batch is stored or nothing is.
-func (s *Store) UpsertItems(ctx context.Context, items []enews.Item) (UpsertResult, error) {
+func (s *Store) UpsertItems(ctx context.Context, items []newsletter.Item) (UpsertResult, error) {
 	var res UpsertResult
 	err := s.inTx(ctx, "upsert items", func(tx *sqlx.Tx) error {
 		stmt, err := tx.PrepareNamedContext(ctx, `
@@ -93,7 +93,7 @@ type ItemFilter struct {
 }
 
 // ListItems returns items newest first.
-func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]enews.Item, error) {
+func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]newsletter.Item, error) {
 	q := `SELECT ` + itemColumns + ` FROM items
 		WHERE ($1 = '' OR status = $1)
 		  AND (CAST($2 AS timestamptz) IS NULL OR published_at >= $2)
@@ -108,7 +108,7 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]enews.Item, erro
 	if err := s.db.SelectContext(ctx, &rows, q, f.Status, nullTime(f.From), nullTime(f.To), limit); err != nil {
 		return nil, wrap("list items", err)
 	}
-	out := make([]enews.Item, len(rows))
+	out := make([]newsletter.Item, len(rows))
 	for i, r := range rows {
 		out[i] = r.item()
 	}
@@ -118,13 +118,13 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]enews.Item, erro
 // PublishedInPeriod returns the published items of one calendar month in loc,
 // newest first: from 00:00 on the 1st (inclusive) to 00:00 on the next 1st
 // (exclusive), in that zone.
-func (s *Store) PublishedInPeriod(ctx context.Context, p enews.Period, loc *time.Location) ([]enews.Item, error) {
+func (s *Store) PublishedInPeriod(ctx context.Context, p newsletter.Period, loc *time.Location) ([]newsletter.Item, error) {
 	start, end := p.Bounds(loc)
-	return s.ListItems(ctx, ItemFilter{From: start, To: end, Status: enews.ItemPublished, Limit: 10000})
+	return s.ListItems(ctx, ItemFilter{From: start, To: end, Status: newsletter.ItemPublished, Limit: 10000})
 }
 
 // ItemsByID returns the given items in the order of ids.
-func (s *Store) ItemsByID(ctx context.Context, ids []int64) ([]enews.Item, error) {
+func (s *Store) ItemsByID(ctx context.Context, ids []int64) ([]newsletter.Item, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -136,11 +136,11 @@ func (s *Store) ItemsByID(ctx context.Context, ids []int64) ([]enews.Item, error
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, wrap("items by id", err)
 	}
-	byID := make(map[int64]enews.Item, len(rows))
+	byID := make(map[int64]newsletter.Item, len(rows))
 	for _, r := range rows {
 		byID[r.ID] = r.item()
 	}
-	out := make([]enews.Item, 0, len(ids))
+	out := make([]newsletter.Item, 0, len(ids))
 	for _, id := range ids {
 		if it, ok := byID[id]; ok {
 			out = append(out, it)

@@ -6,21 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
 )
 
-func item(id string, at time.Time) enews.Item {
-	return enews.Item{Kind: "News", Title: "Title " + id, Summary: "Summary " + id, URL: "https://example.org/" + id,
-		PublishedAt: at, Status: enews.ItemPublished, Source: "test", ExternalID: id}
+func item(id string, at time.Time) newsletter.Item {
+	return newsletter.Item{Kind: "News", Title: "Title " + id, Summary: "Summary " + id, URL: "https://example.org/" + id,
+		PublishedAt: at, Status: newsletter.ItemPublished, Source: "test", ExternalID: id}
 }
 
 func TestUpsertItems(t *testing.T) {
 	st := pgtest.New(t)
 	ctx := context.Background()
 	at := time.Date(2022, 5, 17, 8, 0, 0, 0, time.UTC)
-	batch := []enews.Item{item("a", at), item("b", at)}
+	batch := []newsletter.Item{item("a", at), item("b", at)}
 
 	res, err := st.UpsertItems(ctx, batch)
 	if err != nil || res != (store.UpsertResult{New: 2}) {
@@ -43,8 +43,8 @@ func TestUpsertItems(t *testing.T) {
 	t.Run("a bad item stores nothing of its batch", func(t *testing.T) {
 		bad := item("c", at)
 		bad.URL = "javascript:alert(1)"
-		_, err := st.UpsertItems(ctx, []enews.Item{item("d", at), bad})
-		if !errors.Is(err, enews.ErrInvalid) {
+		_, err := st.UpsertItems(ctx, []newsletter.Item{item("d", at), bad})
+		if !errors.Is(err, newsletter.ErrInvalid) {
 			t.Fatalf("err = %v, want ErrInvalid", err)
 		}
 		items, _ := st.ListItems(ctx, store.ItemFilter{})
@@ -62,8 +62,8 @@ func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	hidden := item("hidden", time.Date(2022, 5, 10, 12, 0, 0, 0, time.UTC))
-	hidden.Status = enews.ItemHidden
-	batch := []enews.Item{
+	hidden.Status = newsletter.ItemHidden
+	batch := []newsletter.Item{
 		item("apr30-2330utc", time.Date(2022, 4, 30, 23, 30, 0, 0, time.UTC)), // 01:30 on 1 May in Geneva
 		item("apr30-2130utc", time.Date(2022, 4, 30, 21, 30, 0, 0, time.UTC)), // 23:30 on 30 April in Geneva
 		item("may31-2130utc", time.Date(2022, 5, 31, 21, 30, 0, 0, time.UTC)), // 23:30 on 31 May in Geneva
@@ -75,7 +75,7 @@ func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
 	if _, err := st.UpsertItems(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.PublishedInPeriod(ctx, enews.Period{Year: 2022, Month: time.May}, geneva)
+	got, err := st.PublishedInPeriod(ctx, newsletter.Period{Year: 2022, Month: time.May}, geneva)
 	if err != nil {
 		t.Fatal(err)
 	}

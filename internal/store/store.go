@@ -1,6 +1,6 @@
 // Package store holds every SQL statement enews runs, one file per table, over
 // sqlx and lib/pq. Methods take ctx first, wrap errors with the operation and
-// return enews.ErrNotFound for a missing row.
+// return newsletter.ErrNotFound for a missing row.
 package store
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Options are the connection pool settings.
@@ -108,15 +108,15 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: %s: %w", op, enews.ErrNotFound)
+		return fmt.Errorf("store: %s: %w", op, newsletter.ErrNotFound)
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("store: %s: %w: %s", op, enews.ErrConflict, pqErr.Message)
+			return fmt.Errorf("store: %s: %w: %s", op, newsletter.ErrConflict, pqErr.Message)
 		case "23514", "23502", "22P02", "22001", "23503": // check, not null, bad text repr, too long, foreign key
-			return fmt.Errorf("store: %s: %w: %s", op, enews.ErrInvalid, pqErr.Message)
+			return fmt.Errorf("store: %s: %w: %s", op, newsletter.ErrInvalid, pqErr.Message)
 		}
 	}
 	return fmt.Errorf("store: %s: %w", op, err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Addresses reaching these methods are already normalised (see
@@ -55,8 +55,8 @@ type subscriberRow struct {
 	UpdatedAt  time.Time `db:"updated_at"`
 }
 
-func (r subscriberRow) subscriber() enews.Subscriber {
-	return enews.Subscriber{ID: r.ID, Email: r.Email, Name: r.Name, Status: r.Status,
+func (r subscriberRow) subscriber() newsletter.Subscriber {
+	return newsletter.Subscriber{ID: r.ID, Email: r.Email, Name: r.Name, Status: r.Status,
 		Attributes: map[string]string(r.Attributes), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -64,16 +64,16 @@ const subscriberColumns = `id, email, name, status, attributes, created_at, upda
 
 // AddSubscriber puts a new address on the list with status pending or
 // active (staff vouch for the consent). An address already on the list is
-// enews.ErrConflict; a suppressed one is ErrSuppressed.
-func (s *Store) AddSubscriber(ctx context.Context, h Hasher, sub enews.Subscriber, c Consent) (enews.Subscriber, error) {
+// newsletter.ErrConflict; a suppressed one is ErrSuppressed.
+func (s *Store) AddSubscriber(ctx context.Context, h Hasher, sub newsletter.Subscriber, c Consent) (newsletter.Subscriber, error) {
 	if sub.Status == "" {
-		sub.Status = enews.SubscriberActive
+		sub.Status = newsletter.SubscriberActive
 	}
-	if sub.Status != enews.SubscriberActive && sub.Status != enews.SubscriberPending {
-		return enews.Subscriber{}, fmt.Errorf("store: add subscriber: %w: status must be active or pending", enews.ErrInvalid)
+	if sub.Status != newsletter.SubscriberActive && sub.Status != newsletter.SubscriberPending {
+		return newsletter.Subscriber{}, fmt.Errorf("store: add subscriber: %w: status must be active or pending", newsletter.ErrInvalid)
 	}
 	hash := h.HashAddress(sub.Email)
-	var out enews.Subscriber
+	var out newsletter.Subscriber
 	err := s.inTx(ctx, "add subscriber", func(tx *sqlx.Tx) error {
 		if err := refuseSuppressed(ctx, tx, hash); err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Store) AddSubscriber(ctx context.Context, h Hasher, sub enews.Subscribe
 			return wrap("insert", err)
 		}
 		if len(rows) == 0 {
-			return fmt.Errorf("%w: address is already on the list", enews.ErrConflict)
+			return fmt.Errorf("%w: address is already on the list", newsletter.ErrConflict)
 		}
 		out = rows[0].subscriber()
 		return logConsent(ctx, tx, out.ID, hash, EventSubscribed, c)
@@ -133,10 +133,10 @@ func (s *Store) Subscribe(ctx context.Context, h Hasher, email, name string, c C
 		}
 		res.ID = r.ID
 		switch {
-		case r.Inserted, r.Status == enews.SubscriberUnsubscribed, r.Status == enews.SubscriberBounced:
+		case r.Inserted, r.Status == newsletter.SubscriberUnsubscribed, r.Status == newsletter.SubscriberBounced:
 			res.SendConfirm = true
 			return logConsent(ctx, tx, r.ID, hash, EventSubscribed, c)
-		case r.Status == enews.SubscriberPending:
+		case r.Status == newsletter.SubscriberPending:
 			res.SendConfirm = true
 		}
 		return nil
@@ -144,21 +144,21 @@ func (s *Store) Subscribe(ctx context.Context, h Hasher, email, name string, c C
 	return res, err
 }
 
-// GetSubscriber returns one subscriber or enews.ErrNotFound.
-func (s *Store) GetSubscriber(ctx context.Context, id int64) (enews.Subscriber, error) {
+// GetSubscriber returns one subscriber or newsletter.ErrNotFound.
+func (s *Store) GetSubscriber(ctx context.Context, id int64) (newsletter.Subscriber, error) {
 	var r subscriberRow
 	if err := s.db.GetContext(ctx, &r, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = $1`, id); err != nil {
-		return enews.Subscriber{}, wrap(fmt.Sprintf("subscriber %d", id), err)
+		return newsletter.Subscriber{}, wrap(fmt.Sprintf("subscriber %d", id), err)
 	}
 	return r.subscriber(), nil
 }
 
-// SubscriberByEmail finds an address ignoring case, or enews.ErrNotFound.
-func (s *Store) SubscriberByEmail(ctx context.Context, email string) (enews.Subscriber, error) {
+// SubscriberByEmail finds an address ignoring case, or newsletter.ErrNotFound.
+func (s *Store) SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
 	var r subscriberRow
 	err := s.db.GetContext(ctx, &r, `SELECT `+subscriberColumns+` FROM subscribers WHERE lower(email) = lower($1)`, email)
 	if err != nil {
-		return enews.Subscriber{}, wrap("subscriber by email", err)
+		return newsletter.Subscriber{}, wrap("subscriber by email", err)
 	}
 	return r.subscriber(), nil
 }
@@ -175,7 +175,7 @@ type SubscriberFilter struct {
 // SubscriberPage is one page of a list; Next is the cursor of the following
 // page, 0 at the end.
 type SubscriberPage struct {
-	Subscribers []enews.Subscriber
+	Subscribers []newsletter.Subscriber
 	Next        int64
 }
 
@@ -205,7 +205,7 @@ func (s *Store) ListSubscribers(ctx context.Context, f SubscriberFilter) (Subscr
 		rows = rows[:limit]
 		page.Next = rows[limit-1].ID
 	}
-	page.Subscribers = make([]enews.Subscriber, len(rows))
+	page.Subscribers = make([]newsletter.Subscriber, len(rows))
 	for i, r := range rows {
 		page.Subscribers[i] = r.subscriber()
 	}
@@ -220,7 +220,7 @@ func escapeLike(s string) string {
 // UpdateSubscriber changes a subscriber's name and, when attrs is not nil,
 // replaces the attributes. Status changes go through Confirm, Unsubscribe
 // and Erase, which log consent.
-func (s *Store) UpdateSubscriber(ctx context.Context, id int64, name *string, attrs map[string]string) (enews.Subscriber, error) {
+func (s *Store) UpdateSubscriber(ctx context.Context, id int64, name *string, attrs map[string]string) (newsletter.Subscriber, error) {
 	var r subscriberRow
 	err := s.db.GetContext(ctx, &r, `UPDATE subscribers SET
 			name = COALESCE($2, name),
@@ -228,7 +228,7 @@ func (s *Store) UpdateSubscriber(ctx context.Context, id int64, name *string, at
 			updated_at = now()
 		WHERE id = $1 RETURNING `+subscriberColumns, id, name, attrs != nil, attrMap(attrs))
 	if err != nil {
-		return enews.Subscriber{}, wrap(fmt.Sprintf("update subscriber %d", id), err)
+		return newsletter.Subscriber{}, wrap(fmt.Sprintf("update subscriber %d", id), err)
 	}
 	return r.subscriber(), nil
 }

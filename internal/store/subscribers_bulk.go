@@ -12,7 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // ImportOptions decide what an import does with addresses it finds.
@@ -48,12 +48,12 @@ type ImportResult struct {
 // then merged with a few set-based statements rather than one per row.
 // Rows must be normalised already; Status and ID of each are ignored.
 // The sequence ending with an error aborts the import.
-func (s *Store) ImportSubscribers(ctx context.Context, h Hasher, rows iter.Seq2[enews.Subscriber, error], opts ImportOptions) (ImportResult, error) {
+func (s *Store) ImportSubscribers(ctx context.Context, h Hasher, rows iter.Seq2[newsletter.Subscriber, error], opts ImportOptions) (ImportResult, error) {
 	if opts.Status == "" {
-		opts.Status = enews.SubscriberActive
+		opts.Status = newsletter.SubscriberActive
 	}
-	if opts.Status != enews.SubscriberActive && opts.Status != enews.SubscriberPending {
-		return ImportResult{}, fmt.Errorf("store: import: %w: status must be active or pending", enews.ErrInvalid)
+	if opts.Status != newsletter.SubscriberActive && opts.Status != newsletter.SubscriberPending {
+		return ImportResult{}, fmt.Errorf("store: import: %w: status must be active or pending", newsletter.ErrInvalid)
 	}
 	if opts.Source == "" {
 		opts.Source = SourceImport
@@ -94,7 +94,7 @@ type copyRow struct {
 // rows (CSV parsing, address checks, hashing) runs in its own goroutine and
 // hands over batches, so it overlaps with the COPY instead of taking turns
 // with it.
-func copyRows(ctx context.Context, tx *sqlx.Tx, h Hasher, rows iter.Seq2[enews.Subscriber, error]) (int64, error) {
+func copyRows(ctx context.Context, tx *sqlx.Tx, h Hasher, rows iter.Seq2[newsletter.Subscriber, error]) (int64, error) {
 	stmt, err := tx.PrepareContext(ctx, `COPY import_rows (line, email, name, attributes, email_hash) FROM STDIN`)
 	if err != nil {
 		return 0, wrap("copy", err)
@@ -134,7 +134,7 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, h Hasher, rows iter.Seq2[enews.S
 
 // prepareRows turns rows into batches of copyRow until the rows end, one
 // fails, or ctx ends.
-func prepareRows(ctx context.Context, h Hasher, rows iter.Seq2[enews.Subscriber, error], out chan<- []copyRow) error {
+func prepareRows(ctx context.Context, h Hasher, rows iter.Seq2[newsletter.Subscriber, error], out chan<- []copyRow) error {
 	const batchSize = 1000
 	batch := make([]copyRow, 0, batchSize)
 	send := func() error {
@@ -277,7 +277,7 @@ type ExportFilter struct {
 // every row in id order.
 type ExportSink interface {
 	Begin(attributeKeys []string) error
-	Row(sub *enews.Subscriber) error
+	Row(sub *newsletter.Subscriber) error
 }
 
 // ExportSubscribers streams the list to sink in constant memory: one query
@@ -307,7 +307,7 @@ func (s *Store) ExportSubscribers(ctx context.Context, f ExportFilter, sink Expo
 	defer rows.Close()
 	var (
 		n     int64
-		sub   enews.Subscriber
+		sub   newsletter.Subscriber
 		raw   []byte
 		attrs = map[string]string{}
 	)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
@@ -37,7 +37,7 @@ func importCSV(t *testing.T, st *store.Store, h store.Hasher, file string, opts 
 func status(t *testing.T, st *store.Store, email string) string {
 	t.Helper()
 	s, err := st.SubscriberByEmail(context.Background(), email)
-	if errors.Is(err, enews.ErrNotFound) {
+	if errors.Is(err, newsletter.ErrNotFound) {
 		return "absent"
 	}
 	if err != nil {
@@ -71,7 +71,7 @@ func TestImportWithBadLines(t *testing.T) {
 		}
 	}
 	a, _ := st.SubscriberByEmail(context.Background(), "a@example.org")
-	if a.Name != "Anna" || a.Attributes["city"] != "Bern" || a.Status != enews.SubscriberActive {
+	if a.Name != "Anna" || a.Attributes["city"] != "Bern" || a.Status != newsletter.SubscriberActive {
 		t.Errorf("first occurrence should win: %+v", a)
 	}
 	e, _ := st.SubscriberByEmail(context.Background(), "e@example.org")
@@ -96,8 +96,8 @@ func TestReimportNeverResurrects(t *testing.T) {
 	if _, _, err := st.UnsubscribeSubscriber(ctx, h, unsub.ID, viaCLI()); err != nil {
 		t.Fatal(err)
 	}
-	set("bounced@example.org", enews.SubscriberBounced)
-	set("pending@example.org", enews.SubscriberPending)
+	set("bounced@example.org", newsletter.SubscriberBounced)
+	set("pending@example.org", newsletter.SubscriberPending)
 	erased, _ := st.SubscriberByEmail(ctx, "erased@example.org")
 	if err := st.EraseSubscriber(ctx, h, erased.ID, viaCLI()); err != nil {
 		t.Fatal(err)
@@ -139,9 +139,9 @@ func TestReimportNeverResurrects(t *testing.T) {
 func TestImportIsAllOrNothing(t *testing.T) {
 	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
 	boom := errors.New("disk on fire")
-	rows := func(yield func(enews.Subscriber, error) bool) {
-		if yield(enews.Subscriber{Email: "first@example.org"}, nil) {
-			yield(enews.Subscriber{}, boom)
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		if yield(newsletter.Subscriber{Email: "first@example.org"}, nil) {
+			yield(newsletter.Subscriber{}, boom)
 		}
 	}
 	if _, err := st.ImportSubscribers(ctx, h, rows, store.ImportOptions{}); !errors.Is(err, boom) {
@@ -150,8 +150,8 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	if got := status(t, st, "first@example.org"); got != "absent" {
 		t.Fatalf("half an import landed: first@ is %s", got)
 	}
-	res, _ := importCSV(t, st, h, "email\nnew@example.org\n", store.ImportOptions{Status: enews.SubscriberPending})
-	if res.Inserted != 1 || status(t, st, "new@example.org") != enews.SubscriberPending {
+	res, _ := importCSV(t, st, h, "email\nnew@example.org\n", store.ImportOptions{Status: newsletter.SubscriberPending})
+	if res.Inserted != 1 || status(t, st, "new@example.org") != newsletter.SubscriberPending {
 		t.Errorf("pending import: %+v", res)
 	}
 }
@@ -177,7 +177,7 @@ func exportCSV(t *testing.T, st *store.Store, f store.ExportFilter) [][]string {
 func TestExport(t *testing.T) {
 	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
 	importCSV(t, st, h, "email,name,city,status\na@example.org,\"=HYPERLINK(\"\"x\"\")\",Bern,vip\nb@example.org,\"Ben, Jr.\",,\n", store.ImportOptions{})
-	add(t, st, h, "p@example.org", enews.SubscriberPending)
+	add(t, st, h, "p@example.org", newsletter.SubscriberPending)
 	recs := exportCSV(t, st, store.ExportFilter{})
 	if len(recs) != 4 || strings.Join(recs[0], ",") != "email,name,status,created_at,city,attribute:status" {
 		t.Fatalf("export %q", recs)
@@ -190,7 +190,7 @@ func TestExport(t *testing.T) {
 	if recs[1][1] != `'=HYPERLINK("x")` || recs[1][4] != "Bern" || recs[1][5] != "vip" || recs[2][1] != "Ben, Jr." {
 		t.Errorf("rows %q", recs[1:])
 	}
-	if recs := exportCSV(t, st, store.ExportFilter{Status: enews.SubscriberPending}); len(recs) != 2 || recs[1][0] != "p@example.org" {
+	if recs := exportCSV(t, st, store.ExportFilter{Status: newsletter.SubscriberPending}); len(recs) != 2 || recs[1][0] != "p@example.org" {
 		t.Errorf("status filter: %q", recs)
 	}
 	if recs := exportCSV(t, st, store.ExportFilter{CreatedSince: time.Now().Add(time.Hour)}); len(recs) != 1 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
@@ -24,9 +24,9 @@ func testSigner(t testing.TB) *signing.Signer {
 
 func viaCLI() store.Consent { return store.Consent{Source: store.SourceCLI} }
 
-func add(t *testing.T, st *store.Store, h store.Hasher, email, status string) enews.Subscriber {
+func add(t *testing.T, st *store.Store, h store.Hasher, email, status string) newsletter.Subscriber {
 	t.Helper()
-	sub, err := st.AddSubscriber(context.Background(), h, enews.Subscriber{Email: email, Name: "N " + email, Status: status}, viaCLI())
+	sub, err := st.AddSubscriber(context.Background(), h, newsletter.Subscriber{Email: email, Name: "N " + email, Status: status}, viaCLI())
 	if err != nil {
 		t.Fatalf("add %s: %v", email, err)
 	}
@@ -48,26 +48,26 @@ func events(t *testing.T, st *store.Store, id int64) string {
 
 func TestAddAndFind(t *testing.T) {
 	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
-	sub := add(t, st, h, "Anna@example.org", enews.SubscriberActive)
-	if sub.ID == 0 || sub.Status != enews.SubscriberActive || sub.Attributes == nil {
+	sub := add(t, st, h, "Anna@example.org", newsletter.SubscriberActive)
+	if sub.ID == 0 || sub.Status != newsletter.SubscriberActive || sub.Attributes == nil {
 		t.Fatalf("added %+v", sub)
 	}
 	got, err := st.SubscriberByEmail(ctx, "anna@EXAMPLE.org")
 	if err != nil || got.ID != sub.ID || got.Email != "Anna@example.org" {
 		t.Fatalf("find any case: %+v, %v", got, err)
 	}
-	if _, err := st.SubscriberByEmail(ctx, "nobody@example.org"); !errors.Is(err, enews.ErrNotFound) {
+	if _, err := st.SubscriberByEmail(ctx, "nobody@example.org"); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("missing address: %v, want ErrNotFound", err)
 	}
-	if _, err := st.GetSubscriber(ctx, 999999); !errors.Is(err, enews.ErrNotFound) {
+	if _, err := st.GetSubscriber(ctx, 999999); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("missing id: %v, want ErrNotFound", err)
 	}
-	_, err = st.AddSubscriber(ctx, h, enews.Subscriber{Email: "ANNA@example.org"}, viaCLI())
-	if !errors.Is(err, enews.ErrConflict) {
+	_, err = st.AddSubscriber(ctx, h, newsletter.Subscriber{Email: "ANNA@example.org"}, viaCLI())
+	if !errors.Is(err, newsletter.ErrConflict) {
 		t.Fatalf("second add in other case: %v, want ErrConflict", err)
 	}
-	_, err = st.AddSubscriber(ctx, h, enews.Subscriber{Email: "b@example.org", Status: "bounced"}, viaCLI())
-	if !errors.Is(err, enews.ErrInvalid) {
+	_, err = st.AddSubscriber(ctx, h, newsletter.Subscriber{Email: "b@example.org", Status: "bounced"}, viaCLI())
+	if !errors.Is(err, newsletter.ErrInvalid) {
 		t.Fatalf("add with status bounced: %v, want ErrInvalid", err)
 	}
 	if ev := events(t, st, sub.ID); ev != "subscribed/cli" {
@@ -75,7 +75,7 @@ func TestAddAndFind(t *testing.T) {
 	}
 	name := "Anna M"
 	up, err := st.UpdateSubscriber(ctx, sub.ID, &name, map[string]string{"city": "Bern"})
-	if err != nil || up.Name != name || up.Attributes["city"] != "Bern" || up.Status != enews.SubscriberActive {
+	if err != nil || up.Name != name || up.Attributes["city"] != "Bern" || up.Status != newsletter.SubscriberActive {
 		t.Fatalf("update: %+v, %v", up, err)
 	}
 }
@@ -83,9 +83,9 @@ func TestAddAndFind(t *testing.T) {
 func TestListSubscribers(t *testing.T) {
 	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
 	for _, e := range []string{"a1@example.org", "a2@example.org", "b1@example.org", "under_score@example.org", "pct%x@example.org"} {
-		add(t, st, h, e, enews.SubscriberActive)
+		add(t, st, h, e, newsletter.SubscriberActive)
 	}
-	add(t, st, h, "p@example.org", enews.SubscriberPending)
+	add(t, st, h, "p@example.org", newsletter.SubscriberPending)
 
 	var all []string
 	f := store.SubscriberFilter{Limit: 2}
@@ -114,7 +114,7 @@ func TestListSubscribers(t *testing.T) {
 		{"search by name", store.SubscriberFilter{Query: "n b1"}, 1},
 		{"underscore is literal", store.SubscriberFilter{Query: "_"}, 1},
 		{"percent is literal", store.SubscriberFilter{Query: "%"}, 1},
-		{"status filter", store.SubscriberFilter{Status: enews.SubscriberPending}, 1},
+		{"status filter", store.SubscriberFilter{Status: newsletter.SubscriberPending}, 1},
 		{"exact email", store.SubscriberFilter{Email: "A2@example.ORG"}, 1},
 		{"hostile query is data", store.SubscriberFilter{Query: "'; DROP TABLE subscribers; --"}, 0},
 	}
@@ -142,11 +142,11 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 		t.Fatalf("subscribe again: %+v, %v", again, err)
 	}
 	sub, _ := st.GetSubscriber(ctx, res.ID)
-	if sub.Status != enews.SubscriberPending || sub.Name != "New" {
+	if sub.Status != newsletter.SubscriberPending || sub.Name != "New" {
 		t.Fatalf("after sign-ups: %+v (the second must not rename)", sub)
 	}
 	sub, changed, err := st.ConfirmSubscriber(ctx, h, res.ID, store.Consent{Source: store.SourceLink, IP: ip})
-	if err != nil || !changed || sub.Status != enews.SubscriberActive {
+	if err != nil || !changed || sub.Status != newsletter.SubscriberActive {
 		t.Fatalf("confirm: %+v %v %v", sub, changed, err)
 	}
 	if _, changed, _ := st.ConfirmSubscriber(ctx, h, res.ID, form); changed {
@@ -156,7 +156,7 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 		t.Error("an active subscriber gets another confirmation")
 	}
 	sub, changed, err = st.UnsubscribeSubscriber(ctx, h, res.ID, store.Consent{Source: store.SourceOneClick})
-	if err != nil || !changed || sub.Status != enews.SubscriberUnsubscribed {
+	if err != nil || !changed || sub.Status != newsletter.SubscriberUnsubscribed {
 		t.Fatalf("unsubscribe: %+v %v %v", sub, changed, err)
 	}
 	if _, changed, err := st.UnsubscribeSubscriber(ctx, h, res.ID, form); err != nil || changed {
@@ -177,18 +177,18 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 	if evs[0].IP != "192.0.2.7" || evs[2].IP != "" {
 		t.Errorf("ips %q %q", evs[0].IP, evs[2].IP)
 	}
-	if _, _, err := st.UnsubscribeSubscriber(ctx, h, 424242, form); !errors.Is(err, enews.ErrNotFound) {
+	if _, _, err := st.UnsubscribeSubscriber(ctx, h, 424242, form); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Errorf("unsubscribe unknown id: %v", err)
 	}
 }
 
 func TestErase(t *testing.T) {
 	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
-	sub := add(t, st, h, "Gone@Example.org", enews.SubscriberActive)
+	sub := add(t, st, h, "Gone@Example.org", newsletter.SubscriberActive)
 	if err := st.EraseSubscriber(ctx, h, sub.ID, viaCLI()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetSubscriber(ctx, sub.ID); !errors.Is(err, enews.ErrNotFound) {
+	if _, err := st.GetSubscriber(ctx, sub.ID); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("erased row still there: %v", err)
 	}
 	hash := h.HashAddress("gone@example.org")
@@ -204,8 +204,8 @@ func TestErase(t *testing.T) {
 		t.Fatalf("%d events still point at a row, %v", left, err)
 	}
 	t.Run("the address cannot come back by mistake", func(t *testing.T) {
-		_, err := st.AddSubscriber(ctx, h, enews.Subscriber{Email: "gone@example.org"}, viaCLI())
-		if !errors.Is(err, store.ErrSuppressed) || !errors.Is(err, enews.ErrConflict) {
+		_, err := st.AddSubscriber(ctx, h, newsletter.Subscriber{Email: "gone@example.org"}, viaCLI())
+		if !errors.Is(err, store.ErrSuppressed) || !errors.Is(err, newsletter.ErrConflict) {
 			t.Fatalf("re-add: %v, want ErrSuppressed", err)
 		}
 		res, err := st.Subscribe(ctx, h, "GONE@example.org", "", store.Consent{Source: store.SourceForm})
@@ -213,7 +213,7 @@ func TestErase(t *testing.T) {
 			t.Fatalf("form sign-up: %+v, %v", res, err)
 		}
 	})
-	if err := st.EraseSubscriber(ctx, h, sub.ID, viaCLI()); !errors.Is(err, enews.ErrNotFound) {
+	if err := st.EraseSubscriber(ctx, h, sub.ID, viaCLI()); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("second erase: %v", err)
 	}
 }
@@ -225,10 +225,10 @@ func TestSuppress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.AddSubscriber(ctx, h, enews.Subscriber{Email: "blocked@example.org"}, viaCLI()); !errors.Is(err, store.ErrSuppressed) {
+	if _, err := st.AddSubscriber(ctx, h, newsletter.Subscriber{Email: "blocked@example.org"}, viaCLI()); !errors.Is(err, store.ErrSuppressed) {
 		t.Fatalf("add: %v, want ErrSuppressed", err)
 	}
-	if err := st.Suppress(ctx, h, "x@example.org", "because"); !errors.Is(err, enews.ErrInvalid) {
+	if err := st.Suppress(ctx, h, "x@example.org", "because"); !errors.Is(err, newsletter.ErrInvalid) {
 		t.Fatalf("unknown reason: %v, want ErrInvalid", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Hasher gives the keyed hash of an address (signing.Signer.HashAddress).
@@ -17,8 +17,8 @@ type Hasher interface {
 
 // ErrSuppressed refuses an address on the suppression list: it was erased
 // (or blocked) and must not come back by mistake. It matches
-// enews.ErrConflict too.
-var ErrSuppressed = fmt.Errorf("%w: address is on the suppression list", enews.ErrConflict)
+// newsletter.ErrConflict too.
+var ErrSuppressed = fmt.Errorf("%w: address is on the suppression list", newsletter.ErrConflict)
 
 // Suppression reasons, as the suppressions table spells them.
 const (

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // APIToken is an admin API bearer token as stored: never the token itself.
@@ -43,7 +43,7 @@ func hashToken(token string) string {
 func (s *Store) CreateAPIToken(ctx context.Context, name string) (string, APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > maxTokenName || strings.ContainsFunc(name, unicode.IsControl) {
-		return "", APIToken{}, fmt.Errorf("store: create token: %w: name must be 1 to %d characters, one line", enews.ErrInvalid, maxTokenName)
+		return "", APIToken{}, fmt.Errorf("store: create token: %w: name must be 1 to %d characters, one line", newsletter.ErrInvalid, maxTokenName)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
 }
 
 // RevokeAPIToken revokes the token named name. Revoking a revoked token is
-// not an error; an unknown name is enews.ErrNotFound.
+// not an error; an unknown name is newsletter.ErrNotFound.
 func (s *Store) RevokeAPIToken(ctx context.Context, name string) (APIToken, error) {
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
@@ -83,10 +83,10 @@ func (s *Store) RevokeAPIToken(ctx context.Context, name string) (APIToken, erro
 }
 
 // AuthenticateAPIToken finds the live token matching token and notes its
-// use. An unknown, malformed or revoked token is enews.ErrNotFound.
+// use. An unknown, malformed or revoked token is newsletter.ErrNotFound.
 func (s *Store) AuthenticateAPIToken(ctx context.Context, token string) (APIToken, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
-		return APIToken{}, fmt.Errorf("store: authenticate token: %w", enews.ErrNotFound)
+		return APIToken{}, fmt.Errorf("store: authenticate token: %w", newsletter.ErrNotFound)
 	}
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `UPDATE api_tokens SET last_used_at = now()

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 )
 
@@ -25,25 +25,25 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("authenticate: %+v, %v", got, err)
 	}
 	for _, bad := range []string{"", "enews_", token + "x", strings.TrimPrefix(token, "enews_"), "enews_' OR '1'='1"} {
-		if _, err := st.AuthenticateAPIToken(ctx, bad); !errors.Is(err, enews.ErrNotFound) {
+		if _, err := st.AuthenticateAPIToken(ctx, bad); !errors.Is(err, newsletter.ErrNotFound) {
 			t.Errorf("authenticate %q: %v, want ErrNotFound", bad, err)
 		}
 	}
-	if _, _, err := st.CreateAPIToken(ctx, "ci"); !errors.Is(err, enews.ErrConflict) {
+	if _, _, err := st.CreateAPIToken(ctx, "ci"); !errors.Is(err, newsletter.ErrConflict) {
 		t.Errorf("duplicate name: %v, want ErrConflict", err)
 	}
 	for _, bad := range []string{"", "   ", "a\nb", strings.Repeat("n", 101)} {
-		if _, _, err := st.CreateAPIToken(ctx, bad); !errors.Is(err, enews.ErrInvalid) {
+		if _, _, err := st.CreateAPIToken(ctx, bad); !errors.Is(err, newsletter.ErrInvalid) {
 			t.Errorf("name %q: %v, want ErrInvalid", bad, err)
 		}
 	}
 	if _, err := st.RevokeAPIToken(ctx, "ci"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AuthenticateAPIToken(ctx, token); !errors.Is(err, enews.ErrNotFound) {
+	if _, err := st.AuthenticateAPIToken(ctx, token); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("revoked token: %v, want ErrNotFound", err)
 	}
-	if _, err := st.RevokeAPIToken(ctx, "nope"); !errors.Is(err, enews.ErrNotFound) {
+	if _, err := st.RevokeAPIToken(ctx, "nope"); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("revoke unknown: %v", err)
 	}
 	list, err := st.ListAPITokens(ctx)

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/net/idna"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Limits from RFC 5321 section 4.5.3.1: a local part of 64 octets, and a
@@ -27,7 +27,7 @@ const (
 	maxInput = 1024
 )
 
-// AddressError says why an address was refused. It matches enews.ErrInvalid
+// AddressError says why an address was refused. It matches newsletter.ErrInvalid
 // with errors.Is, so the web layer maps it like any other bad input. The
 // address itself is not part of the message: errors end up in logs, and logs
 // never hold full addresses.
@@ -36,11 +36,11 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	return enews.ErrInvalid.Error() + ": address: " + e.Reason
+	return newsletter.ErrInvalid.Error() + ": address: " + e.Reason
 }
 
-// Unwrap lets errors.Is(err, enews.ErrInvalid) hold.
-func (e *AddressError) Unwrap() error { return enews.ErrInvalid }
+// Unwrap lets errors.Is(err, newsletter.ErrInvalid) hold.
+func (e *AddressError) Unwrap() error { return newsletter.ErrInvalid }
 
 func refuse(format string, args ...any) error {
 	return &AddressError{Reason: fmt.Sprintf(format, args...)}

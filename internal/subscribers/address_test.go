@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestNormaliseAddressAccepts(t *testing.T) {
@@ -110,8 +110,8 @@ func TestNormaliseAddressRefuses(t *testing.T) {
 			if err == nil {
 				t.Fatalf("NormaliseAddress(%q) = %q, want error %q", tt.in, got, tt.reason)
 			}
-			if !errors.Is(err, enews.ErrInvalid) {
-				t.Errorf("error %v does not wrap enews.ErrInvalid", err)
+			if !errors.Is(err, newsletter.ErrInvalid) {
+				t.Errorf("error %v does not wrap newsletter.ErrInvalid", err)
 			}
 			var ae *AddressError
 			if !errors.As(err, &ae) {

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 const (
@@ -40,8 +40,8 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
-// Unwrap lets errors.Is(err, enews.ErrInvalid) hold.
-func (e *LineError) Unwrap() error { return enews.ErrInvalid }
+// Unwrap lets errors.Is(err, newsletter.ErrInvalid) hold.
+func (e *LineError) Unwrap() error { return newsletter.ErrInvalid }
 
 // ImportReader streams subscriber rows from CSV. It holds one record at a
 // time, so memory stays flat however long the file is. Duplicate addresses
@@ -80,9 +80,9 @@ func NewImportReader(r io.Reader) (*ImportReader, error) {
 	header, err := ir.csv.Read()
 	switch {
 	case errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%w: import: empty file, no header line", enews.ErrInvalid)
+		return nil, fmt.Errorf("%w: import: empty file, no header line", newsletter.ErrInvalid)
 	case err != nil:
-		return nil, fmt.Errorf("%w: import: header: %w", enews.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: import: header: %w", newsletter.ErrInvalid, err)
 	}
 	ir.advance()
 	if err := ir.readHeader(header); err != nil {
@@ -98,11 +98,11 @@ func (ir *ImportReader) readHeader(header []string) error {
 		h = strings.ToLower(strings.TrimSpace(h))
 		switch {
 		case h == "":
-			return fmt.Errorf("%w: import: header column %d has no name", enews.ErrInvalid, i+1)
+			return fmt.Errorf("%w: import: header column %d has no name", newsletter.ErrInvalid, i+1)
 		case seen[h]:
-			return fmt.Errorf("%w: import: header column %q appears twice", enews.ErrInvalid, h)
+			return fmt.Errorf("%w: import: header column %q appears twice", newsletter.ErrInvalid, h)
 		case strings.ContainsFunc(h, unicode.IsControl):
-			return fmt.Errorf("%w: import: header column %d has a control character", enews.ErrInvalid, i+1)
+			return fmt.Errorf("%w: import: header column %d has a control character", newsletter.ErrInvalid, i+1)
 		}
 		seen[h] = true
 		ir.columns[i] = h
@@ -116,7 +116,7 @@ func (ir *ImportReader) readHeader(header []string) error {
 		}
 	}
 	if ir.email < 0 {
-		return fmt.Errorf("%w: import: header has no %q column", enews.ErrInvalid, "email")
+		return fmt.Errorf("%w: import: header has no %q column", newsletter.ErrInvalid, "email")
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (ir *ImportReader) Next() (Row, error) {
 		}
 		if errors.Is(err, errRecordTooLong) {
 			return Row{}, fmt.Errorf("%w: import: line %d: record longer than %d bytes (unclosed quote?)",
-				enews.ErrInvalid, ir.limit.lines+1, MaxRecordBytes)
+				newsletter.ErrInvalid, ir.limit.lines+1, MaxRecordBytes)
 		}
 		if errors.Is(err, io.EOF) {
 			return Row{}, io.EOF

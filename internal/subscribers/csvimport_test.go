@@ -8,7 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // readAll drains an import into one event per line: "N row EMAIL|NAME" or
@@ -27,8 +27,8 @@ func readAll(t *testing.T, input string) ([]string, error) {
 		case errors.Is(err, io.EOF):
 			return events, nil
 		case errors.As(err, &le):
-			if !errors.Is(err, enews.ErrInvalid) {
-				t.Errorf("line error %v does not wrap enews.ErrInvalid", err)
+			if !errors.Is(err, newsletter.ErrInvalid) {
+				t.Errorf("line error %v does not wrap newsletter.ErrInvalid", err)
 			}
 			events = append(events, fmt.Sprintf("%d error %s", le.Line, le.Reason))
 		case err != nil:
@@ -177,7 +177,7 @@ func TestImportHeader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ir, err := NewImportReader(strings.NewReader(tt.input))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, enews.ErrInvalid) {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, newsletter.ErrInvalid) {
 					t.Fatalf("error %v, want one wrapping ErrInvalid containing %q", err, tt.wantErr)
 				}
 				return
@@ -222,7 +222,7 @@ func TestImportRecordLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := readAll(t, tt.input)
 			var le *LineError
-			if err == nil || errors.As(err, &le) || !errors.Is(err, enews.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			if err == nil || errors.As(err, &le) || !errors.Is(err, newsletter.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want a fatal ErrInvalid containing %q", err, tt.want)
 			}
 		})

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // exportColumns are the fixed columns of an export, before one column per
@@ -45,7 +45,7 @@ func (e *CSVExport) Begin(keys []string) error {
 }
 
 // Row writes one subscriber.
-func (e *CSVExport) Row(s *enews.Subscriber) error {
+func (e *CSVExport) Row(s *newsletter.Subscriber) error {
 	// The order of exportColumns.
 	e.rec[0] = s.Email
 	e.rec[1] = defuse(s.Name)

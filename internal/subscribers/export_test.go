@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestCSVExport(t *testing.T) {
@@ -16,7 +16,7 @@ func TestCSVExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2022, 5, 1, 9, 0, 0, 0, time.FixedZone("CEST", 2*3600))
-	for _, s := range []enews.Subscriber{
+	for _, s := range []newsletter.Subscriber{
 		{Email: "a@example.org", Name: `=HYPERLINK("http://evil.example","x")`, Status: "active", CreatedAt: at,
 			Attributes: map[string]string{"city": "+41 Bern", "status": "vip"}},
 		{Email: "-b@example.org", Name: "Ben, \"Jr.\"", Status: "pending", CreatedAt: at},

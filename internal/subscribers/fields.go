@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // Attribute limits for values set by hand (form, admin API, CLI); imported
@@ -23,13 +23,13 @@ const (
 func NormaliseName(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
-		return "", fmt.Errorf("%w: name is not valid UTF-8", enews.ErrInvalid)
+		return "", fmt.Errorf("%w: name is not valid UTF-8", newsletter.ErrInvalid)
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameRunes {
-		return "", fmt.Errorf("%w: name longer than %d characters (%d)", enews.ErrInvalid, MaxNameRunes, n)
+		return "", fmt.Errorf("%w: name longer than %d characters (%d)", newsletter.ErrInvalid, MaxNameRunes, n)
 	}
 	if strings.ContainsFunc(s, unicode.IsControl) {
-		return "", fmt.Errorf("%w: name has a control character", enews.ErrInvalid)
+		return "", fmt.Errorf("%w: name has a control character", newsletter.ErrInvalid)
 	}
 	return s, nil
 }
@@ -39,21 +39,21 @@ func NormaliseName(s string) (string, error) {
 // values are one line without NUL. It returns the normalised copy.
 func CheckAttributes(attrs map[string]string) (map[string]string, error) {
 	if len(attrs) > MaxAttributes {
-		return nil, fmt.Errorf("%w: more than %d attributes", enews.ErrInvalid, MaxAttributes)
+		return nil, fmt.Errorf("%w: more than %d attributes", newsletter.ErrInvalid, MaxAttributes)
 	}
 	out := make(map[string]string, len(attrs))
 	for k, v := range attrs {
 		key := strings.ToLower(strings.TrimSpace(k))
 		switch {
 		case key == "" || key == "email" || key == "name":
-			return nil, fmt.Errorf("%w: attribute key %q: empty, email or name", enews.ErrInvalid, k)
+			return nil, fmt.Errorf("%w: attribute key %q: empty, email or name", newsletter.ErrInvalid, k)
 		case utf8.RuneCountInString(key) > MaxAttributeKey || !utf8.ValidString(key) || strings.ContainsFunc(key, unicode.IsControl):
-			return nil, fmt.Errorf("%w: attribute key %q: at most %d printable characters", enews.ErrInvalid, k, MaxAttributeKey)
+			return nil, fmt.Errorf("%w: attribute key %q: at most %d printable characters", newsletter.ErrInvalid, k, MaxAttributeKey)
 		case len(v) > MaxAttributeValue || !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n"):
-			return nil, fmt.Errorf("%w: attribute %q: at most %d bytes of UTF-8 on one line", enews.ErrInvalid, key, MaxAttributeValue)
+			return nil, fmt.Errorf("%w: attribute %q: at most %d bytes of UTF-8 on one line", newsletter.ErrInvalid, key, MaxAttributeValue)
 		}
 		if _, dup := out[key]; dup {
-			return nil, fmt.Errorf("%w: attribute key %q given twice", enews.ErrInvalid, key)
+			return nil, fmt.Errorf("%w: attribute key %q given twice", newsletter.ErrInvalid, key)
 		}
 		out[key] = strings.TrimSpace(v)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 func TestNormaliseName(t *testing.T) {
@@ -28,7 +28,7 @@ func TestNormaliseName(t *testing.T) {
 			if tt.ok != (err == nil) || got != tt.want {
 				t.Fatalf("NormaliseName(%q) = %q, %v", tt.in, got, err)
 			}
-			if err != nil && !errors.Is(err, enews.ErrInvalid) {
+			if err != nil && !errors.Is(err, newsletter.ErrInvalid) {
 				t.Fatalf("error %v does not match ErrInvalid", err)
 			}
 		})
@@ -58,7 +58,7 @@ func TestCheckAttributes(t *testing.T) {
 		"invalid utf8 val": {"note": "\xff"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := CheckAttributes(attrs); !errors.Is(err, enews.ErrInvalid) {
+			if _, err := CheckAttributes(attrs); !errors.Is(err, newsletter.ErrInvalid) {
 				t.Fatalf("error %v, want ErrInvalid", err)
 			}
 		})

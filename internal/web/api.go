@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // The admin API: JSON under /api/, every request with a bearer token made
@@ -66,11 +66,11 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ae):
 		status, code, msg = ae.status, ae.code, ae.msg
-	case errors.Is(err, enews.ErrNotFound):
+	case errors.Is(err, newsletter.ErrNotFound):
 		status, code, msg = http.StatusNotFound, "not_found", err.Error()
-	case errors.Is(err, enews.ErrConflict):
+	case errors.Is(err, newsletter.ErrConflict):
 		status, code, msg = http.StatusConflict, "conflict", err.Error()
-	case errors.Is(err, enews.ErrInvalid):
+	case errors.Is(err, newsletter.ErrInvalid):
 		status, code, msg = http.StatusUnprocessableEntity, "invalid", err.Error()
 	default:
 		s.log.Error("web: api", "method", r.Method, "route", r.Pattern, "err", err)
@@ -115,7 +115,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			return
 		}
 		t, err := s.d.Store.AuthenticateAPIToken(r.Context(), strings.TrimSpace(token))
-		if errors.Is(err, enews.ErrNotFound) {
+		if errors.Is(err, newsletter.ErrNotFound) {
 			s.apiError(w, r, &apiErr{status: http.StatusUnauthorized, code: "unauthorized",
 				msg: "the token is unknown or revoked"})
 			return

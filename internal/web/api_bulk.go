@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -109,7 +109,7 @@ type issueJSON struct {
 
 // apiApprove: POST /api/issues/{period}/approve moves a draft to approved.
 func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
-	p, err := enews.ParsePeriod(r.PathValue("period"))
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
 	if err != nil {
 		s.apiError(w, r, badRequest("period %q: want YYYY-MM", r.PathValue("period")))
 		return
@@ -119,7 +119,7 @@ func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	is, err = s.d.Store.TransitionIssue(r.Context(), is.ID, enews.IssueApproved, enews.IssueDraft)
+	is, err = s.d.Store.TransitionIssue(r.Context(), is.ID, newsletter.IssueApproved, newsletter.IssueDraft)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -37,7 +37,7 @@ type deliveryJSON struct {
 	SentAt    *time.Time `json:"sent_at,omitempty"`
 }
 
-func toJSON(s enews.Subscriber) subscriberJSON {
+func toJSON(s newsletter.Subscriber) subscriberJSON {
 	attrs := s.Attributes
 	if attrs == nil {
 		attrs = map[string]string{}
@@ -97,7 +97,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	sub := enews.Subscriber{Email: email, Status: in.Status}
+	sub := newsletter.Subscriber{Email: email, Status: in.Status}
 	if sub.Name, err = subscribers.NormaliseName(in.Name); err == nil {
 		sub.Attributes, err = subscribers.CheckAttributes(in.Attributes)
 	}

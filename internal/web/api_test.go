@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // api calls the admin API with token and decodes a JSON answer into out.
@@ -116,7 +116,7 @@ func TestAPISubscribers(t *testing.T) {
 	if code, body := e.api(tok, "PATCH", path, `{"name":"Ada L."}`, &got); code != 200 || got.Name != "Ada L." || got.Attributes["city"] != "Bern" {
 		t.Fatalf("patch: %d %s", code, body)
 	}
-	if code, body := e.api(tok, "POST", path+"/unsubscribe", "", &got); code != 200 || got.Status != enews.SubscriberUnsubscribed {
+	if code, body := e.api(tok, "POST", path+"/unsubscribe", "", &got); code != 200 || got.Status != newsletter.SubscriberUnsubscribed {
 		t.Fatalf("unsubscribe: %d %s", code, body)
 	}
 	if code, body := e.api(tok, "GET", path, "", &got); code != 200 || len(got.ConsentEvents) != 2 ||
@@ -139,9 +139,9 @@ func TestAPIPaging(t *testing.T) {
 	e := newEnv(t)
 	tok := e.token("ci")
 	for i := range 7 {
-		e.add(fmt.Sprintf("p%d@example.org", i), enews.SubscriberActive)
+		e.add(fmt.Sprintf("p%d@example.org", i), newsletter.SubscriberActive)
 	}
-	e.add("other@example.org", enews.SubscriberPending)
+	e.add("other@example.org", newsletter.SubscriberPending)
 	var seen []string
 	cursor := ""
 	for range 10 {
@@ -167,7 +167,7 @@ func TestAPIPaging(t *testing.T) {
 func TestAPIImportExport(t *testing.T) {
 	e := newEnv(t)
 	tok := e.token("ci")
-	unsub := e.add("left@example.org", enews.SubscriberActive)
+	unsub := e.add("left@example.org", newsletter.SubscriberActive)
 	if code, _ := e.api(tok, "POST", fmt.Sprintf("/api/subscribers/%d/unsubscribe", unsub.ID), "", nil); code != 200 {
 		t.Fatal(code)
 	}
@@ -189,7 +189,7 @@ func TestAPIImportExport(t *testing.T) {
 		res.Errors[0].Line != 3 || res.Errors[1].Line != 5 || !strings.Contains(res.Errors[1].Reason, "column count") {
 		t.Fatalf("import result %+v", res)
 	}
-	if got := e.status("left@example.org"); got != enews.SubscriberUnsubscribed {
+	if got := e.status("left@example.org"); got != newsletter.SubscriberUnsubscribed {
 		t.Fatalf("the import resurrected an unsubscribed address: %s", got)
 	}
 	if code, body, _ := e.do("POST", "/api/subscribers/import", strings.NewReader("mail\nx@example.org\n"),
@@ -214,10 +214,10 @@ func TestAPIImportExport(t *testing.T) {
 func TestAPIApproveIssue(t *testing.T) {
 	e := newEnv(t)
 	tok := e.token("ci")
-	may := enews.Period{Year: 2022, Month: time.May}
-	storeIssue(t, e, may, enews.IssueDraft, "May news")
+	may := newsletter.Period{Year: 2022, Month: time.May}
+	storeIssue(t, e, may, newsletter.IssueDraft, "May news")
 	var is struct{ Period, Status string }
-	if code, body := e.api(tok, "POST", "/api/issues/2022-05/approve", "", &is); code != 200 || is.Status != enews.IssueApproved || is.Period != "2022-05" {
+	if code, body := e.api(tok, "POST", "/api/issues/2022-05/approve", "", &is); code != 200 || is.Status != newsletter.IssueApproved || is.Period != "2022-05" {
 		t.Fatalf("approve: %d %s", code, body)
 	}
 	for _, tt := range []struct {

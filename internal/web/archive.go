@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // archiveCSP lets an issue's own inline styles and remote images show, and
@@ -18,7 +18,7 @@ const archiveCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https
 // archived says whether readers may see an issue: once sending starts, the
 // email's "view in your browser" link must work, even mid-send.
 func archived(status string) bool {
-	return slices.Contains([]string{enews.IssueSending, enews.IssuePaused, enews.IssueSent}, status)
+	return slices.Contains([]string{newsletter.IssueSending, newsletter.IssuePaused, newsletter.IssueSent}, status)
 }
 
 // archiveEntry is one line of the archive list.
@@ -55,13 +55,13 @@ func (s *Server) archiveList(w http.ResponseWriter, r *http.Request) {
 // archiveIssue shows the issue's frozen HTML, the bytes every subscriber
 // got, with the personal parts filled in for an anonymous reader.
 func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
-	p, err := enews.ParsePeriod(r.PathValue("period"))
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
 	if err != nil {
 		s.message(w, r, http.StatusNotFound, "No such issue", "Past issues are listed in the archive.")
 		return
 	}
 	is, err := s.d.Store.IssueByPeriod(r.Context(), p)
-	if errors.Is(err, enews.ErrNotFound) || (err == nil && !archived(is.Status)) {
+	if errors.Is(err, newsletter.ErrNotFound) || (err == nil && !archived(is.Status)) {
 		s.messageLink(w, r, http.StatusNotFound, "No such issue", s.d.Links.Base()+links.PathArchive, "All past issues",
 			"There is no sent issue for "+p.Month.String()+" "+strconv.Itoa(p.Year)+".")
 		return

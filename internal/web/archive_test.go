@@ -8,23 +8,23 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/digest"
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 // storeIssue renders and stores an issue for period p with status.
-func storeIssue(t *testing.T, e *env, p enews.Period, status, title string) enews.Issue {
+func storeIssue(t *testing.T, e *env, p newsletter.Period, status, title string) newsletter.Issue {
 	t.Helper()
 	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
 		OrgAddress: "Route des Morillons 4", Reason: "You subscribed."}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Render(p, []enews.Item{{ID: 1, Kind: "News", Title: title, URL: "https://example.org/a",
+	out, err := r.Render(p, []newsletter.Item{{ID: 1, Kind: "News", Title: title, URL: "https://example.org/a",
 		Summary: "Summary.", PublishedAt: time.Date(p.Year, p.Month, 10, 9, 0, 0, 0, time.UTC)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, _, err := e.st.CreateIssue(context.Background(), enews.Issue{Period: p, Status: status, Subject: out.Subject,
+	is, _, err := e.st.CreateIssue(context.Background(), newsletter.Issue{Period: p, Status: status, Subject: out.Subject,
 		Preheader: out.Preheader, HTML: out.HTML, Text: out.Text, ItemIDs: []int64{1}})
 	if err != nil {
 		t.Fatal(err)
@@ -34,9 +34,9 @@ func storeIssue(t *testing.T, e *env, p enews.Period, status, title string) enew
 
 func TestArchive(t *testing.T) {
 	e := newEnv(t)
-	may := enews.Period{Year: 2022, Month: time.May}
-	storeIssue(t, e, may, enews.IssueSent, `Cooperatives <script>alert("x")</script> & the SSE`)
-	storeIssue(t, e, enews.Period{Year: 2022, Month: time.June}, enews.IssueDraft, "Not yet")
+	may := newsletter.Period{Year: 2022, Month: time.May}
+	storeIssue(t, e, may, newsletter.IssueSent, `Cooperatives <script>alert("x")</script> & the SSE`)
+	storeIssue(t, e, newsletter.Period{Year: 2022, Month: time.June}, newsletter.IssueDraft, "Not yet")
 
 	code, list := e.get("/archive/")
 	if code != http.StatusOK || !strings.Contains(list, `href="`+e.links.Archive(may)+`"`) || !strings.Contains(list, "May 2022") {

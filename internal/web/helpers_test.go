@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
@@ -145,9 +145,9 @@ func (e *env) status(email string) string {
 	return s.Status
 }
 
-func (e *env) add(email, status string) enews.Subscriber {
+func (e *env) add(email, status string) newsletter.Subscriber {
 	e.t.Helper()
-	s, err := e.st.AddSubscriber(context.Background(), e.signer, enews.Subscriber{Email: email, Status: status},
+	s, err := e.st.AddSubscriber(context.Background(), e.signer, newsletter.Subscriber{Email: email, Status: status},
 		store.Consent{Source: store.SourceCLI})
 	if err != nil {
 		e.t.Fatal(err)

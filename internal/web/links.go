@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 )
@@ -67,7 +67,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), s.d.Signer, id, s.consent(r, store.SourceLink))
-	if errors.Is(err, enews.ErrConflict) {
+	if errors.Is(err, newsletter.ErrConflict) {
 		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
 			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")
 		return
@@ -137,7 +137,7 @@ func (s *Server) unsubscribeHelp(w http.ResponseWriter, r *http.Request) {
 
 // storeFailed answers a store error on a link page.
 func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error, plain bool) {
-	if errors.Is(err, enews.ErrNotFound) {
+	if errors.Is(err, newsletter.ErrNotFound) {
 		s.gone(w, r, plain)
 		return
 	}

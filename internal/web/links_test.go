@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/enews"
 	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -38,13 +38,13 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sub := e.add("oneclick"+string(rune('a'+i))+"@example.org", enews.SubscriberActive)
+			sub := e.add("oneclick"+string(rune('a'+i))+"@example.org", newsletter.SubscriberActive)
 			link := e.links.Unsubscribe(sub.ID)
 			code, body := tt.send(link)
 			if code != http.StatusOK || body != "" {
 				t.Fatalf("one-click: %d %q; want 200 and no page", code, body)
 			}
-			if got := e.status(sub.Email); got != enews.SubscriberUnsubscribed {
+			if got := e.status(sub.Email); got != newsletter.SubscriberUnsubscribed {
 				t.Fatalf("status %s", got)
 			}
 			evs, _ := e.st.ConsentEvents(context.Background(), sub.ID)
@@ -60,13 +60,13 @@ func TestOneClickUnsubscribe(t *testing.T) {
 
 func TestUnsubscribePageAndButton(t *testing.T) {
 	e := newEnv(t)
-	sub := e.add("reader@example.org", enews.SubscriberActive)
+	sub := e.add("reader@example.org", newsletter.SubscriberActive)
 	link := e.links.Unsubscribe(sub.ID)
 	code, page := e.get(link)
 	if code != http.StatusOK || !strings.Contains(page, `<button type="submit">Unsubscribe</button>`) {
 		t.Fatalf("page: %d\n%s", code, page)
 	}
-	if e.status(sub.Email) != enews.SubscriberActive {
+	if e.status(sub.Email) != newsletter.SubscriberActive {
 		t.Fatal("GET unsubscribed")
 	}
 	code, page = e.postForm(link, nil)
@@ -84,7 +84,7 @@ func TestUnsubscribePageAndButton(t *testing.T) {
 
 func TestBadTokensChangeNothing(t *testing.T) {
 	e := newEnv(t)
-	sub := e.add("reader@example.org", enews.SubscriberPending)
+	sub := e.add("reader@example.org", newsletter.SubscriberPending)
 	unsub := e.links.Unsubscribe(sub.ID)
 	confirm := e.links.Confirm(sub.ID, time.Now())
 	token := unsub[strings.LastIndex(unsub, "/")+1:]
@@ -92,7 +92,7 @@ func TestBadTokensChangeNothing(t *testing.T) {
 	mid := len(token) / 2
 	flip := map[bool]string{true: "B", false: "A"}[token[mid] == 'A']
 	altered := token[:mid] + flip + token[mid+1:]
-	gone := e.add("gone@example.org", enews.SubscriberActive)
+	gone := e.add("gone@example.org", newsletter.SubscriberActive)
 	goneLink := e.links.Unsubscribe(gone.ID)
 	if err := e.st.EraseSubscriber(context.Background(), e.signer, gone.ID, store.Consent{Source: store.SourceCLI}); err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestBadTokensChangeNothing(t *testing.T) {
 			if strings.Contains(body, "<script>") {
 				t.Error("hostile text reflected unescaped")
 			}
-			if got := e.status("reader@example.org"); got != enews.SubscriberPending {
+			if got := e.status("reader@example.org"); got != newsletter.SubscriberPending {
 				t.Fatalf("the subscriber became %s", got)
 			}
 		})
@@ -138,7 +138,7 @@ func TestBadTokensChangeNothing(t *testing.T) {
 	t.Run("expired confirm link", func(t *testing.T) {
 		old := e.links.Confirm(sub.ID, time.Now().Add(-links.ConfirmTTL-time.Minute))
 		code, body := e.postForm(old, nil)
-		if code != http.StatusBadRequest || !strings.Contains(body, "expired") || e.status("reader@example.org") != enews.SubscriberPending {
+		if code != http.StatusBadRequest || !strings.Contains(body, "expired") || e.status("reader@example.org") != newsletter.SubscriberPending {
 			t.Fatalf("expired: %d, status %s", code, e.status("reader@example.org"))
 		}
 	})

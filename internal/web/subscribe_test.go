@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/enews/enews/internal/enews"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/web"
 )
@@ -31,7 +31,7 @@ func TestSubscribeConfirmEndToEnd(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "Check your inbox") {
 		t.Fatalf("subscribe: %d\n%s", code, body)
 	}
-	if got := e.status("reader@example.org"); got != enews.SubscriberPending {
+	if got := e.status("reader@example.org"); got != newsletter.SubscriberPending {
 		t.Fatalf("after the form the address is %s, want pending", got)
 	}
 
@@ -62,14 +62,14 @@ func TestSubscribeConfirmEndToEnd(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, "Confirm my subscription") || !strings.Contains(page, `<form method="post">`) {
 		t.Fatalf("confirm page: %d\n%s", code, page)
 	}
-	if got := e.status("reader@example.org"); got != enews.SubscriberPending {
+	if got := e.status("reader@example.org"); got != newsletter.SubscriberPending {
 		t.Fatalf("GET confirmed: status %s", got)
 	}
 	code, body = e.postForm(link, nil)
 	if code != http.StatusOK || !strings.Contains(body, "You are subscribed") {
 		t.Fatalf("confirm: %d\n%s", code, body)
 	}
-	if got := e.status("reader@example.org"); got != enews.SubscriberActive {
+	if got := e.status("reader@example.org"); got != newsletter.SubscriberActive {
 		t.Fatalf("after confirming: %s", got)
 	}
 	sub, _ := e.st.SubscriberByEmail(ctx, "reader@example.org")
@@ -92,9 +92,9 @@ func TestSubscribeConfirmEndToEnd(t *testing.T) {
 
 func TestSubscribeGivesOneAnswerForEveryAddress(t *testing.T) {
 	e := newEnv(t)
-	e.add("active@example.org", enews.SubscriberActive)
-	e.add("pending@example.org", enews.SubscriberPending)
-	gone := e.add("erased@example.org", enews.SubscriberActive)
+	e.add("active@example.org", newsletter.SubscriberActive)
+	e.add("pending@example.org", newsletter.SubscriberPending)
+	gone := e.add("erased@example.org", newsletter.SubscriberActive)
 	if err := e.st.EraseSubscriber(context.Background(), e.signer, gone.ID, store.Consent{Source: store.SourceCLI}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package enews holds the domain types shared by every other package. It knows
+// Package newsletter holds the domain types shared by every other package. It knows
 // nothing of SQL, SMTP or HTTP: those live in store, mailer and web.
-package enews
+package newsletter
 
 import (
 	"errors"
