@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
@@ -17,13 +17,30 @@ import (
 func (a *app) issueCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "issue", Short: "Preview, create, approve, send and watch monthly issues"}
 	cmd.AddCommand(a.issuePreviewCommand(), a.issueCreateCommand(), a.issueSendCommand(), a.issueStatusCommand(),
-		a.issueTransitionCommand("approve", "Approve a draft issue for sending", newsletter.IssueApproved, newsletter.IssueDraft),
-		a.issueTransitionCommand("pause", "Pause sending; every sender stops within a second", newsletter.IssuePaused, newsletter.IssueSending),
-		a.issueTransitionCommand("resume", "Resume a paused issue (then run `issue send` or let `serve` continue)", newsletter.IssueSending, newsletter.IssuePaused),
-		a.issueTransitionCommand("cancel", "Cancel an issue: nothing more is sent", newsletter.IssueCancelled,
-			newsletter.IssueDraft, newsletter.IssueApproved, newsletter.IssueSending, newsletter.IssuePaused),
+		a.issueListCommand(),
+		a.issueActionCommand("approve", "Approve a draft: its bytes freeze and a running serve starts sending it",
+			(*issues.Service).Approve),
+		a.issueActionCommand("pause", "Pause sending; every sender stops within a second", (*issues.Service).Pause),
+		a.issueActionCommand("resume", "Resume a paused issue (then run `issue send` or let `serve` continue)",
+			(*issues.Service).Resume),
+		a.issueActionCommand("cancel", "Cancel an issue: nothing more is sent", (*issues.Service).Cancel),
+		a.issueActionCommand("reopen", "Take a skipped, approved or cancelled issue that sent nothing back to draft",
+			(*issues.Service).Reopen),
+		a.issueActionCommand("refresh", "Collect and render a draft again from the items as they are now",
+			(*issues.Service).Refresh),
+		a.issueActionCommand("retry-failed", "Requeue failed deliveries of subscribers still active (after an outage)",
+			(*issues.Service).RetryFailed),
 	)
 	return cmd
+}
+
+// actor is who a change made from this command line is logged as.
+func (a *app) actor() string {
+	u := lookupEnv(a.env, "USER")
+	if u == "" {
+		u = "unknown"
+	}
+	return "cli:" + u
 }
 
 // withPeriod parses --period, opens the store and runs fn.
@@ -86,28 +103,20 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 	return cmd
 }
 
-// previewParts gives the frozen issue when there is one, so the preview shows
-// the bytes subscribers get; otherwise it renders the month now.
+// previewParts gives the frozen issue once approved, so the preview shows
+// the bytes subscribers get; otherwise the month rendered now. Nothing is
+// stored.
 func (a *app) previewParts(ctx context.Context, st *store.Store, p newsletter.Period) (html, text string, items []newsletter.Item, err error) {
-	if is, err := st.IssueByPeriod(ctx, p); err == nil && is.HTML != "" {
-		items, err := st.ItemsByID(ctx, is.ItemIDs)
-		return is.HTML, is.Text, items, err
-	} else if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
-		return "", "", nil, err
-	}
 	svc, err := a.issues(st)
 	if err != nil {
 		return "", "", nil, err
 	}
-	c, err := svc.Collect(ctx, p)
+	is, err := svc.Draft(ctx, p)
 	if err != nil {
 		return "", "", nil, err
 	}
-	if len(c.Items) == 0 {
-		return "", "", nil, fmt.Errorf("issue %s: no published items in that month: %w", p, newsletter.ErrInvalid)
-	}
-	r, err := svc.Render(p, c)
-	return r.HTML, r.Text, c.Items, err
+	items, err = st.ItemsByID(ctx, is.ItemIDs)
+	return is.HTML, is.Text, items, err
 }
 
 func (a *app) issueCreateCommand() *cobra.Command {
@@ -115,7 +124,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "create --period YYYY-MM [--force]",
-		Short: "Collect, render and freeze a month's issue (finds the existing one if there is one)",
+		Short: "Collect and render a month's issue as a draft, or skip a quiet month (finds the existing one if there is one)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
@@ -123,7 +132,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				is, created, err := svc.Create(ctx, p, force)
+				is, created, err := svc.Create(ctx, p, issues.CreateOptions{Actor: a.actor(), Force: force})
 				if err != nil {
 					return err
 				}
@@ -137,7 +146,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 		},
 	}
 	periodFlag(cmd, &period)
-	cmd.Flags().BoolVar(&force, "force", false, "create even in a quiet month (fewer than content.min_items items)")
+	cmd.Flags().BoolVar(&force, "force", false, "create for a month that has not ended, or a quiet month (fewer than content.min_items items)")
 	return cmd
 }
 
@@ -148,7 +157,9 @@ func reasonSuffix(is newsletter.Issue) string {
 	return " (" + is.SkipReason + ")"
 }
 
-func (a *app) issueTransitionCommand(name, short, to string, from ...string) *cobra.Command {
+// issueActionCommand runs one lifecycle action on the period's issue.
+func (a *app) issueActionCommand(name, short string,
+	action func(*issues.Service, context.Context, newsletter.Period, string) (issues.Result, error)) *cobra.Command {
 	var period string
 	cmd := &cobra.Command{
 		Use:   name + " --period YYYY-MM",
@@ -156,14 +167,19 @@ func (a *app) issueTransitionCommand(name, short, to string, from ...string) *co
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				is, err := st.IssueByPeriod(ctx, p)
+				svc, err := a.issues(st)
 				if err != nil {
 					return err
 				}
-				if _, err := st.TransitionIssue(ctx, is.ID, to, from...); err != nil {
+				res, err := action(svc, ctx, p, a.actor())
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "issue %s is now %s\n", p, to)
+				fmt.Fprintf(a.stdout, "issue %s is now %s", p, res.Issue.Status)
+				if res.Deliveries > 0 {
+					fmt.Fprintf(a.stdout, " (%d deliveries)", res.Deliveries)
+				}
+				fmt.Fprintln(a.stdout)
 				return nil
 			})
 		},
@@ -187,6 +203,10 @@ func (a *app) engine(st *store.Store, is newsletter.Issue, metrics *delivery.Met
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e := delivery.New(st, a.mailSender(pool, l), delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
+	svc, err := a.issues(st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e := delivery.New(st, svc, a.mailSender(pool, l), delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
 	return e, c, func() { _ = pool.Close(context.Background()) }, nil
 }

@@ -11,21 +11,27 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
 func (a *app) issueSendCommand() *cobra.Command {
 	var period, to string
-	var yes bool
+	var yes, force bool
 	cmd := &cobra.Command{
-		Use:   "send --period YYYY-MM [--yes] | --period YYYY-MM --to ADDRESS",
-		Short: "Send a month's issue to every subscriber in the foreground, or a test copy with --to",
-		Long: `Send creates the month's issue if needed, fans it out to every active
-subscriber and sends until nothing is left, with progress on a terminal.
-Ctrl-C stops cleanly (messages in flight finish) and a rerun resumes.
-A sent issue sends nothing more. With --to ADDRESS, one test copy of the
-frozen issue goes to that address only, outside the ledger.`,
+		Use:   "send --period YYYY-MM [--yes] | --period YYYY-MM --to ADDRESS[,ADDRESS…]",
+		Short: "Send a month's issue to every subscriber in the foreground, or test copies with --to",
+		Long: `Send makes the month's issue if there is none, freezes a draft when
+approval is not required, fans it out to every active subscriber and sends
+until nothing is left, with progress on a terminal. A send already under
+way (another send, or serve) is joined, not refused. Ctrl-C stops cleanly
+(messages in flight finish) and a rerun resumes. A sent issue sends nothing
+more.
+
+With --to, one test copy goes to each address given, outside the ledger:
+the frozen issue once approved, else the month rendered now. A test send
+never makes, changes or freezes an issue.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
@@ -33,29 +39,48 @@ frozen issue goes to that address only, outside the ledger.`,
 				if err != nil {
 					return err
 				}
-				is, _, err := svc.Create(ctx, p, false)
-				if err != nil {
-					return err
-				}
 				if to != "" {
-					return a.sendTest(ctx, is, to)
+					return a.sendTest(ctx, svc, p, to)
 				}
-				return a.sendIssue(ctx, st, is, yes)
+				return a.sendIssue(ctx, st, svc, p, yes, force)
 			})
 		},
 	}
 	periodFlag(cmd, &period)
-	cmd.Flags().StringVar(&to, "to", "", "send one test copy to this address only (not recorded in the ledger)")
+	cmd.Flags().StringVar(&to, "to", "", "send one test copy to each of these comma-separated addresses only (not recorded in the ledger)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&force, "force", false, "make the issue even for a month that has not ended, or a quiet month")
 	return cmd
 }
 
-func (a *app) sendTest(ctx context.Context, is newsletter.Issue, to string) error {
-	if is.HTML == "" {
-		return fmt.Errorf("issue %s is %s%s: nothing to send: %w", is.Period, is.Status, reasonSuffix(is), newsletter.ErrInvalid)
+// testAddresses splits --to into addresses, refusing anything that is not
+// one (a header injection included).
+func testAddresses(to string) ([]string, error) {
+	var out []string
+	for _, addr := range strings.Split(to, ",") {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			continue
+		}
+		if strings.ContainsAny(addr, "\r\n<>\" ") || strings.Count(addr, "@") != 1 || strings.HasPrefix(addr, "@") || strings.HasSuffix(addr, "@") {
+			return nil, fmt.Errorf("--to %q: want an email address: %w", addr, newsletter.ErrInvalid)
+		}
+		out = append(out, addr)
 	}
-	if strings.ContainsAny(to, "\r\n") || !strings.Contains(to, "@") {
-		return fmt.Errorf("--to %q: want an email address: %w", to, newsletter.ErrInvalid)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--to: no address given: %w", newsletter.ErrInvalid)
+	}
+	return out, nil
+}
+
+func (a *app) sendTest(ctx context.Context, svc *issues.Service, p newsletter.Period, to string) error {
+	addrs, err := testAddresses(to)
+	if err != nil {
+		return err
+	}
+	is, err := svc.Draft(ctx, p)
+	if err != nil {
+		return err
 	}
 	l, err := a.links()
 	if err != nil {
@@ -70,38 +95,47 @@ func (a *app) sendTest(ctx context.Context, is newsletter.Issue, to string) erro
 	if err != nil {
 		return err
 	}
-	if err := a.mailSender(pool, l).SendTest(ctx, c, to, "[TEST]"); err != nil {
-		return err
+	sender := a.mailSender(pool, l)
+	for _, addr := range addrs {
+		if err := sender.SendTest(ctx, c, addr, "[TEST]"); err != nil {
+			return fmt.Errorf("test copy to %s: %w", addr, err)
+		}
+		fmt.Fprintf(a.stdout, "test copy of issue %s (%s) sent to %s\n", p, describeBytes(is), addr)
 	}
-	fmt.Fprintf(a.stdout, "test copy of issue %s sent to %s\n", is.Period, to)
 	return nil
 }
 
-func (a *app) sendIssue(ctx context.Context, st *store.Store, is newsletter.Issue, yes bool) error {
-	switch is.Status {
-	case newsletter.IssueSent:
-		fmt.Fprintf(a.stdout, "issue %s was sent on %s: nothing more to send\n", is.Period, is.SentAt.In(a.cfg.Location()).Format("2006-01-02 15:04"))
+// describeBytes says which bytes a test copy or preview shows.
+func describeBytes(is newsletter.Issue) string {
+	if newsletter.IssueFrozen(is.Status) {
+		return "the frozen " + is.Status + " issue"
+	}
+	return "rendered now from the month's items"
+}
+
+func (a *app) sendIssue(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period, yes, force bool) error {
+	if is, err := st.IssueByPeriod(ctx, p); err == nil && is.Status == newsletter.IssueSent {
+		fmt.Fprintf(a.stdout, "issue %s was sent on %s: nothing more to send\n", p, is.SentAt.In(a.cfg.Location()).Format("2006-01-02 15:04"))
 		return nil
-	case newsletter.IssueSkipped, newsletter.IssueCancelled:
-		return fmt.Errorf("issue %s is %s%s: %w", is.Period, is.Status, reasonSuffix(is), newsletter.ErrConflict)
-	case newsletter.IssueDraft:
-		return fmt.Errorf("issue %s awaits approval: run `enews issue approve --period %s`: %w", is.Period, is.Period, newsletter.ErrConflict)
-	case newsletter.IssuePaused:
-		return fmt.Errorf("issue %s is paused: run `enews issue resume --period %s` first: %w", is.Period, is.Period, newsletter.ErrConflict)
-	case newsletter.IssueApproved:
-		if !yes && isTerminal(a.stdin) {
-			fmt.Fprintf(a.stdout, "Send %q to every active subscriber? [y/N] ", is.Subject)
-			line, _ := bufio.NewReader(a.stdin).ReadString('\n')
-			if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
-				return fmt.Errorf("not sent: not confirmed")
-			}
+	}
+	if !yes && isTerminal(a.stdin) {
+		fmt.Fprintf(a.stdout, "Send the %s issue to every active subscriber? [y/N] ", p)
+		line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+		if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+			return fmt.Errorf("not sent: not confirmed")
 		}
-		added, err := st.StartSending(ctx, is.ID)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "issue %s: %d deliveries queued\n", is.Period, added)
-		is.Status = newsletter.IssueSending
+	}
+	res, err := svc.Send(ctx, p, issues.CreateOptions{Actor: a.actor(), Force: force})
+	if err != nil {
+		return err
+	}
+	is := res.Issue
+	if res.Deliveries > 0 {
+		fmt.Fprintf(a.stdout, "issue %s: %d deliveries queued\n", p, res.Deliveries)
+	}
+	if is.Status == newsletter.IssueSent {
+		fmt.Fprintf(a.stdout, "issue %s is sent\n", p)
+		return nil
 	}
 	e, c, closePool, err := a.engine(st, is, nil)
 	if err != nil {

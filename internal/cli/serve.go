@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
 )
@@ -79,7 +81,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	if err != nil {
 		return err
 	}
-	issues, err := a.issues(st)
+	svc, err := a.issues(st)
 	if err != nil {
 		return err
 	}
@@ -118,22 +120,31 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	var sched *schedule.Scheduler
 	g, ctx := errgroup.WithContext(ctx)
 	if slices.Contains(roles, roleSender) {
-		engine := delivery.New(st, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
-		worker := delivery.NewWorker(engine, st, l, time.Second)
+		engine := delivery.New(st, svc, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
+		worker := delivery.NewWorker(engine, st, svc, l, time.Second)
 		g.Go(func() error { return worker.Run(ctx) })
 	}
 	if slices.Contains(roles, roleScheduler) {
 		sched, err = schedule.New(schedule.Config{
 			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
-		}, schedule.Deps{Creator: issues, Reader: st, Starter: issues,
+			RequireApproval: a.cfg.Schedule.RequireApprove,
+		}, schedule.Deps{Creator: svc, Reader: st, Sender: svc,
 			Notifier: delivery.NewApprovalNotifier(sender, a.cfg.Schedule.Approvers)}, a.log)
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return leader.Run(ctx, sched.Run) })
+		refresh := refreshDrafts(svc, a.log)
+		g.Go(func() error {
+			return leader.Run(ctx, func(ctx context.Context) error {
+				lg, ctx := errgroup.WithContext(ctx)
+				lg.Go(func() error { return sched.Run(ctx) })
+				lg.Go(func() error { return refresh(ctx) })
+				return lg.Wait()
+			})
+		})
 	}
 	if slices.Contains(roles, roleWeb) {
-		handler, err := a.webServer(st, l, pool, reg, statusFunc(leader, sched))
+		handler, err := a.webServer(st, svc, l, pool, reg, statusFunc(leader, sched))
 		if err != nil {
 			return err
 		}
@@ -161,6 +172,31 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	err = g.Wait()
 	a.log.Info("enews stopped")
 	return err
+}
+
+// draftRefreshInterval is how often the leader looks for drafts whose items
+// changed; a draft shows an item edit within about this long.
+const draftRefreshInterval = 5 * time.Second
+
+// refreshDrafts renders again, while this replica leads, every draft whose
+// items changed since it was rendered.
+func refreshDrafts(svc *issues.Service, log *slog.Logger) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(draftRefreshInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if n, err := svc.RefreshStale(ctx, schedule.Actor); err != nil && ctx.Err() == nil {
+				log.Error("refreshing drafts failed", "err", err)
+			} else if n > 0 {
+				log.Info("drafts rendered again after their items changed", "count", n)
+			}
+		}
+	}
 }
 
 // replicaStatus is what /statusz shows: whether this replica leads, and what

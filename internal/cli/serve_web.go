@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/store"
@@ -13,7 +14,7 @@ import (
 
 // webServer is the whole HTTP surface of `enews serve`: the public pages,
 // archive and admin API of package web, plus the operational endpoints.
-func (a *app) webServer(st *store.Store, l *links.Links, pool *mailer.Pool, reg *prometheus.Registry, status func() replicaStatus) (*web.Server, error) {
+func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, pool *mailer.Pool, reg *prometheus.Registry, status func() replicaStatus) (*web.Server, error) {
 	signer, err := a.signer()
 	if err != nil {
 		return nil, err
@@ -21,7 +22,7 @@ func (a *app) webServer(st *store.Store, l *links.Links, pool *mailer.Pool, reg 
 	health := healthMux(st, reg, status)
 	n := a.cfg.Newsletter
 	return web.New(web.Deps{
-		Store: st, Signer: signer, Links: l, Mailer: pool, Log: a.log, Location: a.cfg.Location(),
+		Store: st, Issues: svc, Signer: signer, Links: l, Mailer: pool, Log: a.log, Location: a.cfg.Location(),
 		Templates: a.templatesOverride("web"),
 		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName, ProductURL: n.ProductURL,
 			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},

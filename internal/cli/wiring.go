@@ -9,6 +9,7 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/signing"
@@ -45,16 +46,17 @@ func (a *app) renderer() (*digest.Renderer, error) {
 	return r, nil
 }
 
-func (a *app) issues(st *store.Store) (*delivery.Issues, error) {
+// issues is the issue lifecycle service every command and role goes through.
+func (a *app) issues(st *store.Store) (*issues.Service, error) {
 	r, err := a.renderer()
 	if err != nil {
 		return nil, err
 	}
 	c := a.cfg.Content
-	return delivery.NewIssues(st, r, delivery.Policy{
+	return issues.New(st, r, issues.Policy{
 		Location: a.cfg.Location(), MaxItems: c.MaxItems, MinItems: c.MinItems,
 		SendQuietMonths: c.QuietMonth == "send", RequireApproval: a.cfg.Schedule.RequireApprove,
-	}, a.log), nil
+	}, a.log, nil), nil
 }
 
 func (a *app) signer() (*signing.Signer, error) {

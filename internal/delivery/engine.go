@@ -26,9 +26,15 @@ type Ledger interface {
 	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]store.Claimed, error)
 	Record(ctx context.Context, issueID int64, owner string, outs []store.Outcome, bounceThreshold int) error
 	IssueStatus(ctx context.Context, id int64) (string, error)
-	CompleteIssue(ctx context.Context, id int64) (bool, error)
 	NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error)
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
+}
+
+// Completer marks an issue sent once nothing is left to send; the issue
+// lifecycle service (issues.Service) is the real one. It reports false
+// while deliveries remain.
+type Completer interface {
+	Complete(ctx context.Context, issueID int64, p newsletter.Period, actor string) (bool, error)
 }
 
 // Sender delivers one composed message; mailer.Pool is the real one.
@@ -60,23 +66,24 @@ type Options struct {
 
 // Engine sends issues.
 type Engine struct {
-	ledger   Ledger
-	sender   Sender
-	classify Classify
-	opts     Options
-	log      *slog.Logger
-	metrics  *Metrics
+	ledger    Ledger
+	completer Completer
+	sender    Sender
+	classify  Classify
+	opts      Options
+	log       *slog.Logger
+	metrics   *Metrics
 }
 
 // New builds an engine. metrics may be nil.
-func New(ledger Ledger, sender Sender, classify Classify, opts Options, log *slog.Logger, metrics *Metrics) *Engine {
+func New(ledger Ledger, completer Completer, sender Sender, classify Classify, opts Options, log *slog.Logger, metrics *Metrics) *Engine {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
 	}
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 30 * time.Second
 	}
-	return &Engine{ledger: ledger, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
+	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
 }
 
 // Summary counts what one Run did.
@@ -124,7 +131,7 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	if err != nil {
 		return s, err
 	}
-	done, cerr := e.ledger.CompleteIssue(recordCtx, issue.ID)
+	done, cerr := e.completer.Complete(recordCtx, issue.ID, issue.Period, "sender:"+e.opts.Owner)
 	s.Done = done
 	return s, cerr
 }

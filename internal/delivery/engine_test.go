@@ -198,7 +198,7 @@ func TestPauseStopsAndResumeFinishes(t *testing.T) {
 	f := newFixture(t, 100)
 	f.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnData, Code: 451, Enhanced: "4.3.0", Message: "slow down", Fraction: 0.5})
 	ctx := context.Background()
-	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, newsletter.IssuePaused, newsletter.IssueSending); err != nil {
+	if _, err := f.svc.Pause(ctx, f.issue.Period, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e, c := f.engine(t, f.opts("a"))
@@ -206,7 +206,7 @@ func TestPauseStopsAndResumeFinishes(t *testing.T) {
 	if err != nil || sum.Stopped != newsletter.IssuePaused || sum.Sent != 0 {
 		t.Fatalf("paused run: %+v, %v", sum, err)
 	}
-	if _, err := f.st.TransitionIssue(ctx, f.issue.ID, newsletter.IssueSending, newsletter.IssuePaused); err != nil {
+	if _, err := f.svc.Resume(ctx, f.issue.Period, "test"); err != nil {
 		t.Fatal(err)
 	}
 	f.smtp.ClearFaults()

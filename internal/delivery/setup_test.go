@@ -12,6 +12,7 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
@@ -27,6 +28,7 @@ var may2022 = newsletter.Period{Year: 2022, Month: time.May}
 // in the sending state, and a real SMTP server.
 type fixture struct {
 	st    *store.Store
+	svc   *issues.Service
 	smtp  *smtptest.Server
 	links *links.Links
 	issue newsletter.Issue
@@ -59,20 +61,17 @@ func newFixture(t *testing.T, n int) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	issues := delivery.NewIssues(st, r, delivery.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, log)
-	is, created, err := issues.Create(ctx, may2022, false)
-	if err != nil || !created || is.Status != newsletter.IssueApproved {
-		t.Fatalf("create issue: %+v %v %v", is.Status, created, err)
+	svc := issues.New(st, r, issues.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, log, nil)
+	res, err := svc.Send(ctx, may2022, issues.CreateOptions{Actor: "test"})
+	if err != nil || res.Issue.Status != newsletter.IssueSending || res.Deliveries != int64(n) {
+		t.Fatalf("send issue: %+v, %v", res, err)
 	}
-	if added, err := st.StartSending(ctx, is.ID); err != nil || added != int64(n) {
-		t.Fatalf("start sending: %d, %v", added, err)
-	}
-	is.Status = newsletter.IssueSending
+	is := res.Issue
 	signer, err := signing.New([]byte(strings.Repeat("s", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{st: st, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
+	return &fixture{st: st, svc: svc, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
 		issue: is, n: n, log: log}
 }
 
@@ -94,7 +93,7 @@ func (f *fixture) engine(t *testing.T, opts delivery.Options) (*delivery.Engine,
 		t.Fatal(err)
 	}
 	sender := delivery.NewMailSender(pool, f.links, "enewsupdate.example.org", "eNewsUpdate", "")
-	return delivery.New(f.st, sender, delivery.ClassifyMailError, opts, f.log, nil), c
+	return delivery.New(f.st, f.svc, sender, delivery.ClassifyMailError, opts, f.log, nil), c
 }
 
 // received counts messages per recipient at the SMTP server.

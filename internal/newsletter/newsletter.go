@@ -59,7 +59,7 @@ type Subscriber struct {
 	UpdatedAt  time.Time
 }
 
-// Issue statuses: draft → approved → sending → sent | skipped | cancelled.
+// Issue statuses; the transitions between them are in lifecycle.go.
 const (
 	IssueDraft     = "draft"
 	IssueApproved  = "approved"
@@ -70,8 +70,9 @@ const (
 	IssueCancelled = "cancelled"
 )
 
-// Issue is one newsletter period, frozen once rendered: every send, preview and
-// archive view shows these bytes.
+// Issue is one newsletter period. A draft is rendered again whenever its
+// items change; from approval on its bytes are frozen (IssueFrozen): every
+// send, preview and archive view shows them.
 type Issue struct {
 	ID         int64
 	Period     Period
@@ -80,10 +81,15 @@ type Issue struct {
 	Preheader  string
 	HTML       string // with placeholder tokens, see digest
 	Text       string
+	WebHTML    string // the archive page's body, rendered with the email
 	ItemIDs    []int64
 	SkipReason string
 	CreatedAt  time.Time
+	RenderedAt *time.Time
+	ApprovedAt *time.Time
+	StartedAt  *time.Time
 	SentAt     *time.Time
+	UpdatedAt  time.Time
 }
 
 // Delivery statuses: queued → sending (leased) → sent | failed | retry | skipped.

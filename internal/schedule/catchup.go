@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -79,7 +80,7 @@ func (s *Scheduler) check(ctx context.Context, now time.Time) (time.Time, error)
 	log := s.log.With("period", p.String(), "fire_at", fire)
 
 	if late := now.Sub(fire); late <= s.cfg.CatchUpWindow {
-		is, created, err := s.deps.Creator.Create(ctx, p, false)
+		is, created, err := s.deps.Creator.Create(ctx, p, issues.CreateOptions{Actor: Actor})
 		if err != nil {
 			return fire, fmt.Errorf("schedule: create issue %s: %w", p, err)
 		}
@@ -114,16 +115,17 @@ func (s *Scheduler) check(ctx context.Context, now time.Time) (time.Time, error)
 }
 
 // handOver takes a due issue to its next step and returns the status it
-// leaves it in. An approved issue is started even when it already existed:
-// that closes the gap left by a crash between creating and starting, and
-// Start refuses an issue that has moved on.
+// leaves it in. A draft is sent at once when approval is not required, and
+// an approved issue is started, even when it already existed: that closes
+// the gap left by a crash between creating and starting, and Send joins an
+// issue that has started meanwhile.
 func (s *Scheduler) handOver(ctx context.Context, is newsletter.Issue, created bool) (string, error) {
 	log := s.log.With("period", is.Period.String(), "issue", is.ID)
-	switch is.Status {
-	case newsletter.IssueApproved:
-		err := s.deps.Starter.Start(ctx, is)
+	switch {
+	case is.Status == newsletter.IssueApproved || (is.Status == newsletter.IssueDraft && !s.cfg.RequireApproval):
+		res, err := s.deps.Sender.Send(ctx, is.Period, issues.CreateOptions{Actor: Actor})
 		if errors.Is(err, newsletter.ErrConflict) {
-			log.Info("schedule: issue already started", "reason", err.Error())
+			log.Info("schedule: issue not sent", "reason", err.Error())
 			cur, err := s.deps.Reader.IssueByPeriod(ctx, is.Period)
 			if err != nil {
 				return "", fmt.Errorf("schedule: look up issue %s: %w", is.Period, err)
@@ -133,9 +135,9 @@ func (s *Scheduler) handOver(ctx context.Context, is newsletter.Issue, created b
 		if err != nil {
 			return is.Status, fmt.Errorf("schedule: start sending issue %s: %w", is.Period, err)
 		}
-		log.Info("schedule: issue handed to sending")
-		return newsletter.IssueSending, nil
-	case newsletter.IssueDraft:
+		log.Info("schedule: issue handed to sending", "deliveries", res.Deliveries)
+		return res.Issue.Status, nil
+	case is.Status == newsletter.IssueDraft:
 		// Approvers are told once per issue this process made, retried
 		// until it works, but not on every check or restart after that.
 		s.mu.Lock()
@@ -154,7 +156,7 @@ func (s *Scheduler) handOver(ctx context.Context, is newsletter.Issue, created b
 		delete(s.notify, is.Period)
 		s.mu.Unlock()
 		log.Info("schedule: issue awaits approval; approvers told")
-	case newsletter.IssueSkipped:
+	case is.Status == newsletter.IssueSkipped:
 		if created {
 			log.Info("schedule: issue skipped", "reason", is.SkipReason)
 		}

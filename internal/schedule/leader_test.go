@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
@@ -26,7 +26,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 	var leaders [2]*schedule.Leader
 	var stops [2]func()
 	for i := range replicas {
-		replicas[i] = newReplica(t, url, delivery.Policy{MinItems: 1})
+		replicas[i] = newReplica(t, url, issues.Policy{MinItems: 1})
 		scheds[i] = replicas[i].scheduler(t, schedule.Config{Now: clk.Now})
 		leaders[i] = fastLeader(replicas[i])
 	}

@@ -17,13 +17,17 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// Creator freezes a period's issue, or returns the one that exists;
-// delivery.Issues is the real one.
+// Actor is who the scheduler's changes are logged as.
+const Actor = "scheduler"
+
+// Creator makes a period's issue, or returns the one that exists;
+// issues.Service is the real one.
 type Creator interface {
-	Create(ctx context.Context, p newsletter.Period, force bool) (newsletter.Issue, bool, error)
+	Create(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (newsletter.Issue, bool, error)
 }
 
 // IssueReader reads an issue without creating it: a period beyond the
@@ -32,11 +36,12 @@ type IssueReader interface {
 	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
 }
 
-// Starter begins sending an approved issue: it moves it to sending and fans
-// it out. It returns an error wrapping newsletter.ErrConflict when the issue is no
-// longer approved, which the scheduler takes as "already started elsewhere".
-type Starter interface {
-	Start(ctx context.Context, issue newsletter.Issue) error
+// Sender takes an issue to sending: it approves a draft (when approval is
+// not required), starts an approved issue and joins one already sending;
+// issues.Service is the real one. It returns an error wrapping
+// newsletter.ErrConflict when the issue has moved on (cancelled, paused).
+type Sender interface {
+	Send(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (issues.Result, error)
 }
 
 // Notifier tells the approvers that a draft issue waits for them.
@@ -48,7 +53,7 @@ type Notifier interface {
 type Deps struct {
 	Creator  Creator
 	Reader   IssueReader
-	Starter  Starter
+	Sender   Sender
 	Notifier Notifier
 }
 
@@ -58,6 +63,9 @@ type Config struct {
 	// with a leading seconds field, or a descriptor such as @monthly.
 	Spec     string
 	Location *time.Location
+	// RequireApproval leaves a new draft for the approvers (who are told);
+	// without it the draft is frozen and sent at once.
+	RequireApproval bool
 	// CatchUpWindow is how late a firing may still make its issue; older
 	// firings without an issue are reported as missed, never sent.
 	CatchUpWindow time.Duration
@@ -93,8 +101,8 @@ type Scheduler struct {
 
 // New checks the spec and fills defaults, so a bad spec fails at start.
 func New(cfg Config, deps Deps, log *slog.Logger) (*Scheduler, error) {
-	if deps.Creator == nil || deps.Reader == nil || deps.Starter == nil || deps.Notifier == nil {
-		return nil, fmt.Errorf("schedule: %w: Creator, Reader, Starter and Notifier are required", newsletter.ErrInvalid)
+	if deps.Creator == nil || deps.Reader == nil || deps.Sender == nil || deps.Notifier == nil {
+		return nil, fmt.Errorf("schedule: %w: Creator, Reader, Sender and Notifier are required", newsletter.ErrInvalid)
 	}
 	p, err := parsePlan(cfg.Spec, cfg.Location)
 	if err != nil {

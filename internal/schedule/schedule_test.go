@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
@@ -21,7 +21,7 @@ func mayItems(t *testing.T, r *replica) {
 
 func TestCheckMakesTheDuePeriod(t *testing.T) {
 	ctx := context.Background()
-	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	mayItems(t, r)
 	clk := &clock{t: utc("2026-06-01T07:00:02Z")} // two seconds after 09:00 CEST on 1 June
 	s := r.scheduler(t, schedule.Config{Now: clk.Now})
@@ -47,7 +47,7 @@ func TestCheckMakesTheDuePeriod(t *testing.T) {
 }
 
 func TestCatchUpAfterOutage(t *testing.T) {
-	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	mayItems(t, r)
 	// The 09:00 firing on 1 June passed while nothing ran; it is 3 days later.
 	clk := &clock{t: utc("2026-06-04T07:00:00Z")}
@@ -83,10 +83,10 @@ func TestMissedPeriodsAreOnlyReported(t *testing.T) {
 		{"no history: nothing before the first issue is missed", "2026-06-02T07:00:00Z", nil, []string{"2026-05"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+			r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 			r.publishIn(t, period("2026-03"), period("2026-04"), period("2026-05"))
 			for _, p := range tc.earlier {
-				if _, _, err := r.issues.Create(ctx, period(p), false); err != nil {
+				if _, _, err := r.issues.Create(ctx, period(p), issues.CreateOptions{Actor: "test"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -113,16 +113,16 @@ func TestApprovalAndQuietMonth(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
-		policy  delivery.Policy
+		policy  issues.Policy
 		items   bool
 		status  string
 		told    int
 		started int
 	}{
-		{"approval required: approvers told once", delivery.Policy{MinItems: 1, RequireApproval: true}, true, newsletter.IssueDraft, 1, 0},
-		{"quiet month: skipped, nothing sent", delivery.Policy{MinItems: 5}, true, newsletter.IssueSkipped, 0, 0},
-		{"empty month: skipped", delivery.Policy{MinItems: 1}, false, newsletter.IssueSkipped, 0, 0},
-		{"approved: sent", delivery.Policy{MinItems: 1}, true, newsletter.IssueSending, 0, 1},
+		{"approval required: approvers told once", issues.Policy{MinItems: 1, RequireApproval: true}, true, newsletter.IssueDraft, 1, 0},
+		{"quiet month: skipped, nothing sent", issues.Policy{MinItems: 5}, true, newsletter.IssueSkipped, 0, 0},
+		{"empty month: skipped", issues.Policy{MinItems: 1}, false, newsletter.IssueSkipped, 0, 0},
+		{"approved: sent", issues.Policy{MinItems: 1}, true, newsletter.IssueSending, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, pgtest.NewURL(t), tc.policy)
@@ -162,7 +162,7 @@ func TestDSTZurich(t *testing.T) {
 		{"1 March 09:00 CET is 08:00 UTC", "2026-03-01T08:00:30Z", "2026-02"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+			r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 			r.publishIn(t, period("2026-02"), period("2026-03"), period("2026-09"), period("2026-10"))
 			clk := &clock{t: utc(tc.now)}
 			s := r.scheduler(t, schedule.Config{Now: clk.Now})
@@ -193,22 +193,27 @@ func TestExistingIssueIsHandedOver(t *testing.T) {
 		status  string
 		started int
 	}{
-		{"approved but not started", func(*testing.T, *replica, newsletter.Issue) {}, newsletter.IssueSending, 1},
+		{"draft, approval not required", func(*testing.T, *replica, newsletter.Issue) {}, newsletter.IssueSending, 1},
+		{"approved but not started", func(t *testing.T, r *replica, is newsletter.Issue) {
+			if _, err := r.issues.Approve(ctx, is.Period, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}, newsletter.IssueSending, 1},
 		{"already sending", func(t *testing.T, r *replica, is newsletter.Issue) {
-			if _, err := r.st.StartSending(ctx, is.ID); err != nil {
+			if _, err := r.issues.Send(ctx, is.Period, issues.CreateOptions{Actor: "test"}); err != nil {
 				t.Fatal(err)
 			}
 		}, newsletter.IssueSending, 0},
 		{"cancelled", func(t *testing.T, r *replica, is newsletter.Issue) {
-			if _, err := r.st.TransitionIssue(ctx, is.ID, newsletter.IssueCancelled, newsletter.IssueApproved); err != nil {
+			if _, err := r.issues.Cancel(ctx, is.Period, "test"); err != nil {
 				t.Fatal(err)
 			}
 		}, newsletter.IssueCancelled, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+			r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 			mayItems(t, r)
-			is, _, err := r.issues.Create(ctx, period("2026-05"), false)
+			is, _, err := r.issues.Create(ctx, period("2026-05"), issues.CreateOptions{Actor: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}

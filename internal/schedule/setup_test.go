@@ -9,8 +9,8 @@ import (
 	"time"
 	_ "time/tzdata" // the tests must not depend on the machine's zoneinfo
 
-	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
@@ -49,21 +49,30 @@ type clock struct {
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-// starter starts sending for real: approved → sending, with the fan-out.
+// starter sends for real through the lifecycle service (approve, start,
+// fan-out) and counts the issues it started, not those it joined.
 type starter struct {
+	svc     *issues.Service
 	st      *store.Store
 	mu      sync.Mutex
 	started []newsletter.Period
 }
 
-func (s *starter) Start(ctx context.Context, is newsletter.Issue) error {
-	if _, err := s.st.StartSending(ctx, is.ID); err != nil {
-		return err
+func (s *starter) Send(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (issues.Result, error) {
+	before, err := s.st.IssueByPeriod(ctx, p)
+	if err != nil {
+		return issues.Result{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.started = append(s.started, is.Period)
-	return nil
+	res, err := s.svc.Send(ctx, p, opts)
+	if err != nil {
+		return res, err
+	}
+	if before.Status != newsletter.IssueSending && before.Status != newsletter.IssueSent {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.started = append(s.started, p)
+	}
+	return res, nil
 }
 
 func (s *starter) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.started) }
@@ -90,13 +99,14 @@ func (n *notifier) AwaitingApproval(_ context.Context, is newsletter.Issue) erro
 // shared database, the real issue service, and recording collaborators.
 type replica struct {
 	st       *store.Store
-	issues   *delivery.Issues
+	issues   *issues.Service
+	policy   issues.Policy
 	starter  *starter
 	notifier *notifier
 	log      *slog.Logger
 }
 
-func newReplica(t *testing.T, url string, policy delivery.Policy) *replica {
+func newReplica(t *testing.T, url string, policy issues.Policy) *replica {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 10})
 	if err != nil {
@@ -112,8 +122,9 @@ func newReplica(t *testing.T, url string, policy delivery.Policy) *replica {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &replica{st: st, issues: delivery.NewIssues(st, r, policy, log),
-		starter: &starter{st: st}, notifier: &notifier{}, log: log}
+	svc := issues.New(st, r, policy, log, nil)
+	return &replica{st: st, issues: svc, policy: policy,
+		starter: &starter{svc: svc, st: st}, notifier: &notifier{}, log: log}
 }
 
 // scheduler builds a scheduler on the replica; cfg's zero fields get the
@@ -126,7 +137,8 @@ func (r *replica) scheduler(t *testing.T, cfg schedule.Config) *schedule.Schedul
 	if cfg.Location == nil {
 		cfg.Location = zurich(t)
 	}
-	s, err := schedule.New(cfg, schedule.Deps{Creator: r.issues, Reader: r.st, Starter: r.starter, Notifier: r.notifier}, r.log)
+	cfg.RequireApproval = r.policy.RequireApproval
+	s, err := schedule.New(cfg, schedule.Deps{Creator: r.issues, Reader: r.st, Sender: r.starter, Notifier: r.notifier}, r.log)
 	if err != nil {
 		t.Fatal(err)
 	}

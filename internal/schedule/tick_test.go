@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
@@ -29,7 +29,7 @@ func publishAroundNow(t *testing.T, r *replica) {
 // can make it again.
 func TestRealFiringMakesTheIssue(t *testing.T) {
 	ctx := context.Background()
-	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	publishAroundNow(t, r)
 	s := r.scheduler(t, schedule.Config{Spec: everySecond, RetryInterval: 100 * time.Millisecond})
 	start(t, s.Run)
@@ -63,21 +63,21 @@ type panicking struct {
 	calls atomic.Int32
 }
 
-func (p *panicking) Create(ctx context.Context, period newsletter.Period, force bool) (newsletter.Issue, bool, error) {
+func (p *panicking) Create(ctx context.Context, period newsletter.Period, opts issues.CreateOptions) (newsletter.Issue, bool, error) {
 	if p.calls.Add(1) == 1 {
 		panic("first create fails")
 	}
-	return p.Creator.Create(ctx, period, force)
+	return p.Creator.Create(ctx, period, opts)
 }
 
 // TestPanicDoesNotStopFirings: the catch-up panics; the process survives
 // and a later firing makes the issue.
 func TestPanicDoesNotStopFirings(t *testing.T) {
-	r := newReplica(t, pgtest.NewURL(t), delivery.Policy{MinItems: 1})
+	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	publishAroundNow(t, r)
 	creator := &panicking{Creator: r.issues}
 	s, err := schedule.New(schedule.Config{Spec: everySecond, Location: zurich(t), RetryInterval: 100 * time.Millisecond},
-		schedule.Deps{Creator: creator, Reader: r.st, Starter: r.starter, Notifier: r.notifier}, r.log)
+		schedule.Deps{Creator: creator, Reader: r.st, Sender: r.starter, Notifier: r.notifier}, r.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,16 +92,16 @@ func TestPanicDoesNotStopFirings(t *testing.T) {
 
 // flaky fails its first call, as a database or mail server briefly away.
 type flaky struct {
-	schedule.Starter
+	schedule.Sender
 	schedule.Notifier
 	calls atomic.Int32
 }
 
-func (f *flaky) Start(ctx context.Context, is newsletter.Issue) error {
+func (f *flaky) Send(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (issues.Result, error) {
 	if f.calls.Add(1) == 1 {
-		return errors.New("connection refused")
+		return issues.Result{}, errors.New("connection refused")
 	}
-	return f.Starter.Start(ctx, is)
+	return f.Sender.Send(ctx, p, opts)
 }
 
 func (f *flaky) AwaitingApproval(ctx context.Context, is newsletter.Issue) error {
@@ -116,19 +116,19 @@ func (f *flaky) AwaitingApproval(ctx context.Context, is newsletter.Issue) error
 func TestFailedHandOverIsRetried(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		policy delivery.Policy
+		policy issues.Policy
 		status string
 	}{
-		{"start", delivery.Policy{MinItems: 1}, newsletter.IssueSending},
-		{"approvers' notification", delivery.Policy{MinItems: 1, RequireApproval: true}, newsletter.IssueDraft},
+		{"start", issues.Policy{MinItems: 1}, newsletter.IssueSending},
+		{"approvers' notification", issues.Policy{MinItems: 1, RequireApproval: true}, newsletter.IssueDraft},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newReplica(t, pgtest.NewURL(t), tc.policy)
 			mayItems(t, r)
-			f := &flaky{Starter: r.starter, Notifier: r.notifier}
+			f := &flaky{Sender: r.starter, Notifier: r.notifier}
 			clk := &clock{t: utc("2026-06-01T07:00:00Z")}
 			s, err := schedule.New(schedule.Config{Spec: "0 9 1 * *", Location: zurich(t), Now: clk.Now,
-				RetryInterval: 10 * time.Millisecond}, schedule.Deps{Creator: r.issues, Reader: r.st, Starter: f, Notifier: f}, r.log)
+				RequireApproval: tc.policy.RequireApproval, RetryInterval: 10 * time.Millisecond}, schedule.Deps{Creator: r.issues, Reader: r.st, Sender: f, Notifier: f}, r.log)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
@@ -19,44 +17,28 @@ type issueRow struct {
 	Preheader  string        `db:"preheader"`
 	HTML       string        `db:"html"`
 	Text       string        `db:"text"`
+	WebHTML    string        `db:"web_html"`
 	ItemIDs    pq.Int64Array `db:"item_ids"`
 	SkipReason string        `db:"skip_reason"`
 	CreatedAt  time.Time     `db:"created_at"`
+	RenderedAt *time.Time    `db:"rendered_at"`
+	ApprovedAt *time.Time    `db:"approved_at"`
+	StartedAt  *time.Time    `db:"started_at"`
 	SentAt     *time.Time    `db:"sent_at"`
+	UpdatedAt  time.Time     `db:"updated_at"`
 }
 
 func (r issueRow) issue() newsletter.Issue {
 	return newsletter.Issue{ID: r.ID, Period: newsletter.Period{Year: r.Period.Year(), Month: r.Period.Month()},
-		Status: r.Status, Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text,
-		ItemIDs: []int64(r.ItemIDs), SkipReason: r.SkipReason, CreatedAt: r.CreatedAt, SentAt: r.SentAt}
+		Status: r.Status, Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text, WebHTML: r.WebHTML,
+		ItemIDs: []int64(r.ItemIDs), SkipReason: r.SkipReason, CreatedAt: r.CreatedAt, RenderedAt: r.RenderedAt,
+		ApprovedAt: r.ApprovedAt, StartedAt: r.StartedAt, SentAt: r.SentAt, UpdatedAt: r.UpdatedAt}
 }
 
-const issueColumns = `id, period, status, subject, preheader, html, text, item_ids, skip_reason, created_at, sent_at`
+const issueColumns = `id, period, status, subject, preheader, html, text, web_html, item_ids, skip_reason,
+	created_at, rendered_at, approved_at, started_at, sent_at, updated_at`
 
 func periodDate(p newsletter.Period) string { return p.String() + "-01" }
-
-// CreateIssue stores a frozen issue unless its period already has one, in
-// which case the existing issue is returned with created false: two
-// processes creating the same period end with one row.
-func (s *Store) CreateIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, bool, error) {
-	var rows []issueRow
-	err := s.db.SelectContext(ctx, &rows, `
-		INSERT INTO issues (period, status, subject, preheader, html, text, item_ids, skip_reason)
-		VALUES (CAST($1 AS date), $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (period) DO NOTHING
-		RETURNING `+issueColumns,
-		periodDate(is.Period), is.Status, is.Subject, is.Preheader, is.HTML, is.Text,
-		// a nil slice would be NULL; a skipped issue holds an empty list
-		pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason)
-	if err != nil {
-		return newsletter.Issue{}, false, wrap("create issue "+is.Period.String(), err)
-	}
-	if len(rows) == 1 {
-		return rows[0].issue(), true, nil
-	}
-	existing, err := s.IssueByPeriod(ctx, is.Period)
-	return existing, false, err
-}
 
 // IssueByPeriod returns the period's issue or newsletter.ErrNotFound.
 func (s *Store) IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error) {
@@ -85,78 +67,101 @@ func (s *Store) ListIssues(ctx context.Context, status string, limit int) ([]new
 	if err != nil {
 		return nil, wrap("list issues", err)
 	}
+	return issuesOf(rows), nil
+}
+
+func issuesOf(rows []issueRow) []newsletter.Issue {
 	out := make([]newsletter.Issue, len(rows))
 	for i, r := range rows {
 		out[i] = r.issue()
 	}
+	return out
+}
+
+// IssueSummary is one line of `issue list`: the issue and its ledger counts.
+type IssueSummary struct {
+	Issue                                newsletter.Issue
+	Deliveries, Sent, Failed, InProgress int64
+}
+
+// IssueSummaries lists issues newest period first with their delivery counts.
+func (s *Store) IssueSummaries(ctx context.Context, limit int) ([]IssueSummary, error) {
+	var rows []struct {
+		issueRow
+		Deliveries int64 `db:"deliveries"`
+		Sent       int64 `db:"n_sent"`
+		Failed     int64 `db:"n_failed"`
+		InProgress int64 `db:"n_progress"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+issueColumns+`,
+			COALESCE(d.total, 0) AS deliveries, COALESCE(d.sent, 0) AS n_sent,
+			COALESCE(d.failed, 0) AS n_failed, COALESCE(d.progress, 0) AS n_progress
+		FROM issues LEFT JOIN LATERAL (
+			SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent,
+				count(*) FILTER (WHERE status = 'failed') AS failed,
+				count(*) FILTER (WHERE status IN ('queued', 'retry', 'sending')) AS progress
+			FROM deliveries WHERE issue_id = issues.id) d ON true
+		ORDER BY period DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, wrap("issue summaries", err)
+	}
+	out := make([]IssueSummary, len(rows))
+	for i, r := range rows {
+		out[i] = IssueSummary{Issue: r.issue(), Deliveries: r.Deliveries, Sent: r.Sent, Failed: r.Failed, InProgress: r.InProgress}
+	}
 	return out, nil
 }
 
-// TransitionIssue moves an issue to status `to` only from one of `from`;
-// otherwise it returns newsletter.ErrConflict naming the current status.
-func (s *Store) TransitionIssue(ctx context.Context, id int64, to string, from ...string) (newsletter.Issue, error) {
+// PublicNeighbours gives the archived issues just before and after p, for
+// an archive page's previous and next links; ok is false where none is.
+func (s *Store) PublicNeighbours(ctx context.Context, p newsletter.Period) (prev, next newsletter.Period, hasPrev, hasNext bool, err error) {
+	var rows []struct {
+		Period time.Time `db:"period"`
+		After  bool      `db:"after"`
+	}
+	err = s.db.SelectContext(ctx, &rows, `
+		(SELECT period, false AS after FROM issues WHERE period < CAST($1 AS date) AND status = ANY($2) ORDER BY period DESC LIMIT 1)
+		UNION ALL
+		(SELECT period, true AS after FROM issues WHERE period > CAST($1 AS date) AND status = ANY($2) ORDER BY period LIMIT 1)`,
+		periodDate(p), pq.StringArray(publicStatuses()))
+	if err != nil {
+		return prev, next, false, false, wrap("archive neighbours", err)
+	}
+	for _, r := range rows {
+		q := newsletter.Period{Year: r.Period.Year(), Month: r.Period.Month()}
+		if r.After {
+			next, hasNext = q, true
+		} else {
+			prev, hasPrev = q, true
+		}
+	}
+	return prev, next, hasPrev, hasNext, nil
+}
+
+func publicStatuses() []string {
+	var out []string
+	for _, st := range newsletter.IssueStatuses() {
+		if newsletter.IssuePublic(st) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// StaleDrafts lists draft issues with an item changed since they were last
+// rendered: an item they hold, or one published within two days of their
+// month (a moved date or a time zone can bring it in).
+func (s *Store) StaleDrafts(ctx context.Context) ([]newsletter.Issue, error) {
 	var rows []issueRow
-	err := s.db.SelectContext(ctx, &rows, `
-		UPDATE issues SET status = $2, updated_at = now(),
-			approved_at = CASE WHEN $2 = 'approved' THEN now() ELSE approved_at END,
-			started_at  = CASE WHEN $2 = 'sending' AND started_at IS NULL THEN now() ELSE started_at END
-		WHERE id = $1 AND status = ANY($3)
-		RETURNING `+issueColumns, id, to, pq.StringArray(from))
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+issueColumns+` FROM issues i
+		WHERE i.status = 'draft' AND EXISTS (
+			SELECT 1 FROM items it
+			WHERE it.updated_at > COALESCE(i.rendered_at, '-infinity')
+			  AND (it.id = ANY(i.item_ids)
+			       OR it.published_at BETWEEN i.period - interval '2 days' AND i.period + interval '1 month 2 days'))
+		ORDER BY i.period`)
 	if err != nil {
-		return newsletter.Issue{}, wrap("issue transition", err)
+		return nil, wrap("stale drafts", err)
 	}
-	if len(rows) == 1 {
-		return rows[0].issue(), nil
-	}
-	cur, err := s.IssueStatus(ctx, id)
-	if err != nil {
-		return newsletter.Issue{}, err
-	}
-	return newsletter.Issue{}, fmt.Errorf("store: issue is %s, cannot become %s: %w", cur, to, newsletter.ErrConflict)
-}
-
-// CompleteIssue marks a sending issue sent once no delivery is left to do.
-// It reports whether the issue is now sent.
-func (s *Store) CompleteIssue(ctx context.Context, id int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE issues SET status = 'sent', sent_at = now(), updated_at = now()
-		WHERE id = $1 AND status = 'sending'
-		  AND NOT EXISTS (SELECT 1 FROM deliveries
-		                  WHERE issue_id = $1 AND status IN ('queued', 'retry', 'sending'))`, id)
-	if err != nil {
-		return false, wrap("complete issue", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// StartSending moves an approved issue to sending and fans it out in one
-// transaction: the ledger gets a queued delivery for every subscriber active
-// at that moment, or, if anything fails, the issue stays approved.
-func (s *Store) StartSending(ctx context.Context, id int64) (int64, error) {
-	var added int64
-	err := s.inTx(ctx, "start sending", func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE issues SET status = 'sending', started_at = now(), updated_at = now()
-			WHERE id = $1 AND status = 'approved'`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			var cur string
-			if err := tx.GetContext(ctx, &cur, `SELECT status FROM issues WHERE id = $1`, id); err != nil {
-				return wrap("issue", err)
-			}
-			return fmt.Errorf("issue is %s, not approved: %w", cur, newsletter.ErrConflict)
-		}
-		res, err = tx.ExecContext(ctx, `
-			INSERT INTO deliveries (issue_id, subscriber_id)
-			SELECT $1, id FROM subscribers WHERE status = 'active'
-			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, id)
-		if err != nil {
-			return err
-		}
-		added, err = res.RowsAffected()
-		return err
-	})
-	return added, err
+	return issuesOf(rows), nil
 }

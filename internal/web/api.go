@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,7 @@ func (s *Server) api() http.Handler {
 	m.HandleFunc("DELETE /api/subscribers/{id}", s.apiErase)
 	m.HandleFunc("POST /api/subscribers/{id}/unsubscribe", s.apiUnsubscribe)
 	m.HandleFunc("POST /api/subscribers/{id}/erase", s.apiErase)
-	m.HandleFunc("POST /api/issues/{period}/approve", s.apiApprove)
+	s.issueRoutes(m)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, &apiErr{status: http.StatusNotFound, code: "not_found",
 			msg: r.Method + " " + r.URL.Path + ": no such endpoint"})
@@ -125,7 +126,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			return
 		}
 		s.log.Debug("web: api", "token", t.Name, "method", r.Method, "path", r.URL.Path)
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, t.Name)))
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -94,37 +93,4 @@ func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
 		// client can be told, so the log says why.
 		s.log.Error("web: api export", "rows", n, "err", err)
 	}
-}
-
-type issueJSON struct {
-	ID        int64      `json:"id"`
-	Period    string     `json:"period"`
-	Status    string     `json:"status"`
-	Subject   string     `json:"subject"`
-	Preheader string     `json:"preheader"`
-	ItemIDs   []int64    `json:"item_ids"`
-	CreatedAt time.Time  `json:"created_at"`
-	SentAt    *time.Time `json:"sent_at,omitempty"`
-}
-
-// apiApprove: POST /api/issues/{period}/approve moves a draft to approved.
-func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request) {
-	p, err := newsletter.ParsePeriod(r.PathValue("period"))
-	if err != nil {
-		s.apiError(w, r, badRequest("period %q: want YYYY-MM", r.PathValue("period")))
-		return
-	}
-	is, err := s.d.Store.IssueByPeriod(r.Context(), p)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	is, err = s.d.Store.TransitionIssue(r.Context(), is.ID, newsletter.IssueApproved, newsletter.IssueDraft)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.log.Info("web: issue approved", "period", p.String())
-	writeJSON(w, http.StatusOK, issueJSON{ID: is.ID, Period: is.Period.String(), Status: is.Status,
-		Subject: is.Subject, Preheader: is.Preheader, ItemIDs: is.ItemIDs, CreatedAt: is.CreatedAt, SentAt: is.SentAt})
 }

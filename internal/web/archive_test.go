@@ -19,13 +19,19 @@ func storeIssue(t *testing.T, e *env, p newsletter.Period, status, title string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Render(p, []newsletter.Item{{ID: 1, Kind: "News", Title: title, URL: "https://example.org/a",
-		Summary: "Summary.", PublishedAt: time.Date(p.Year, p.Month, 10, 9, 0, 0, 0, time.UTC)}})
+	item := newsletter.Item{Kind: "News", Title: title, URL: "https://example.org/" + p.String(),
+		Summary: "Summary.", PublishedAt: time.Date(p.Year, p.Month, 10, 9, 0, 0, 0, time.UTC),
+		Status: newsletter.ItemPublished, Source: "test", ExternalID: p.String()}
+	ctx := context.Background()
+	if _, err := e.st.UpsertItems(ctx, []newsletter.Item{item}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Render(p, []newsletter.Item{item})
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, _, err := e.st.CreateIssue(context.Background(), newsletter.Issue{Period: p, Status: status, Subject: out.Subject,
-		Preheader: out.Preheader, HTML: out.HTML, Text: out.Text, ItemIDs: []int64{1}})
+	is, _, err := e.st.CreateIssue(ctx, newsletter.Issue{Period: p, Status: status, Subject: out.Subject,
+		Preheader: out.Preheader, HTML: out.HTML, Text: out.Text}, newsletter.ActionCreate, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
@@ -35,6 +38,7 @@ type env struct {
 	links  *links.Links
 	smtp   *smtptest.Server
 	web    *web.Server
+	issues *issues.Service
 	url    string
 	client *http.Client
 
@@ -59,8 +63,14 @@ func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
+		OrgAddress: "Route des Morillons 4", Reason: "You subscribed."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.issues = issues.New(e.st, r, issues.Policy{MinItems: 1}, slog.New(slog.DiscardHandler), nil)
 	d := web.Deps{
-		Store: e.st, Signer: e.signer, Links: e.links, Mailer: pool,
+		Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: pool,
 		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
 			OrgAddress: "Route des Morillons 4\n1211 Geneva 22"},
 		Now: e.clock,

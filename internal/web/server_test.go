@@ -22,7 +22,7 @@ func TestExtraHandlers(t *testing.T) {
 	if code, body := e.get("/healthz"); code != http.StatusOK || body != "ok" {
 		t.Fatalf("extra handler: %d %q", code, body)
 	}
-	clash := web.Deps{Store: e.st, Signer: e.signer, Links: e.links, Mailer: nopSender{},
+	clash := web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: nopSender{},
 		Extra: map[string]http.Handler{"GET /subscribe": http.NotFoundHandler()}}
 	if _, err := web.New(clash); err == nil || !strings.Contains(err.Error(), "/subscribe") {
 		t.Fatalf("clashing extra pattern: %v", err)
@@ -55,7 +55,7 @@ func TestTemplatesOverride(t *testing.T) {
 		t.Fatalf("override: %d\n%s", code, body)
 	}
 	own["layout.html.tmpl"] = &fstest.MapFile{Data: []byte(`{{define "layout"}}{{.Nope}}{{end`)}
-	if _, err := web.New(web.Deps{Store: e.st, Signer: e.signer, Links: e.links, Mailer: nopSender{}, Templates: own}); err == nil {
+	if _, err := web.New(web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: nopSender{}, Templates: own}); err == nil {
 		t.Fatal("a broken template directory was accepted")
 	}
 }

@@ -39,10 +39,11 @@ type Brand struct {
 	OrgAddress  string // postal address, one line per line
 }
 
-// Deps is what the server needs. Store, Signer, Links and Mailer are
-// required; the rest has defaults.
+// Deps is what the server needs. Store, Issues, Signer, Links and Mailer
+// are required; the rest has defaults.
 type Deps struct {
 	Store  *store.Store
+	Issues Lifecycle
 	Signer *signing.Signer // the secret behind links; also the address hash
 	Links  *links.Links
 	Mailer Sender
@@ -79,8 +80,8 @@ type Server struct {
 
 // New checks d, parses the templates and builds the routes.
 func New(d Deps) (*Server, error) {
-	if d.Store == nil || d.Signer == nil || d.Links == nil || d.Mailer == nil {
-		return nil, fmt.Errorf("web: Store, Signer, Links and Mailer are required")
+	if d.Store == nil || d.Issues == nil || d.Signer == nil || d.Links == nil || d.Mailer == nil {
+		return nil, fmt.Errorf("web: Store, Issues, Signer, Links and Mailer are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

@@ -1,0 +1,145 @@
+package issues
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/newsletter"
+)
+
+// Collection is the month's items and those left out for exceeding MaxItems.
+type Collection struct {
+	Items    []newsletter.Item
+	Overflow []newsletter.Item
+}
+
+// Collect returns the period's published items, newest first, cut at MaxItems.
+func (s *Service) Collect(ctx context.Context, p newsletter.Period) (Collection, error) {
+	items, err := s.store.PublishedInPeriod(ctx, p, s.policy.Location)
+	if err != nil {
+		return Collection{}, err
+	}
+	c := Collection{Items: items}
+	if s.policy.MaxItems > 0 && len(items) > s.policy.MaxItems {
+		c.Items, c.Overflow = items[:s.policy.MaxItems], items[s.policy.MaxItems:]
+	}
+	return c, nil
+}
+
+// Render renders a collection without storing anything.
+func (s *Service) Render(p newsletter.Period, c Collection) (digest.Rendered, error) {
+	return s.renderer.Render(p, c.Items)
+}
+
+// CreateOptions tune Create.
+type CreateOptions struct {
+	Actor string
+	// Force makes an issue for a month that has not ended yet, and sends
+	// a quiet month (fewer than MinItems items) rather than skip it.
+	Force bool
+}
+
+// Create makes the period's issue, or returns the one that exists (created
+// false): a second create, from any process, finds the first. The new issue
+// is a draft holding the month's items, rendered; or, for a month without
+// enough items, a skipped issue with its reason (Reopen revives it). A month
+// that has not ended is refused unless opts.Force.
+//
+// This is the one way an issue comes to be: the scheduler, `issue create`
+// and `issue send` all call it.
+func (s *Service) Create(ctx context.Context, p newsletter.Period, opts CreateOptions) (newsletter.Issue, bool, error) {
+	if opts.Actor == "" {
+		return newsletter.Issue{}, false, fmt.Errorf("issues: create %s: %w: no actor", p, newsletter.ErrInvalid)
+	}
+	if is, err := s.store.IssueByPeriod(ctx, p); err == nil {
+		return is, false, nil
+	} else if !errors.Is(err, newsletter.ErrNotFound) {
+		return newsletter.Issue{}, false, err
+	}
+	if _, end := p.Bounds(s.policy.Location); s.now().Before(end) && !opts.Force {
+		return newsletter.Issue{}, false, fmt.Errorf("issues: create %s: the month has not ended (it ends %s); "+
+			"use --force to make its issue now: %w", p, end.Format("2006-01-02 15:04 MST"), newsletter.ErrInvalid)
+	}
+	is, note, err := s.render(ctx, p, opts.Force)
+	if err != nil {
+		return newsletter.Issue{}, false, err
+	}
+	action := newsletter.ActionCreate
+	if is.Status == newsletter.IssueSkipped {
+		action = newsletter.ActionSkip
+	}
+	created, ok, err := s.store.CreateIssue(ctx, is, action, opts.Actor)
+	if err != nil {
+		return newsletter.Issue{}, false, fmt.Errorf("issues: create %s: %w", p, err)
+	}
+	if ok {
+		s.log.Info("issue created", "period", p.String(), "issue", created.ID, "status", created.Status,
+			"items", len(created.ItemIDs), "actor", opts.Actor, "note", note)
+	}
+	return created, ok, nil
+}
+
+// render collects the period and renders it, deciding the quiet-month
+// policy: the issue it returns is a draft with its bytes, or skipped with
+// its reason.
+func (s *Service) render(ctx context.Context, p newsletter.Period, force bool) (newsletter.Issue, string, error) {
+	c, err := s.Collect(ctx, p)
+	if err != nil {
+		return newsletter.Issue{}, "", err
+	}
+	for _, it := range c.Overflow {
+		s.log.Warn("item left out of issue: over content.max_items", "period", p.String(), "item", it.ID, "title", it.Title)
+	}
+	is := newsletter.Issue{Period: p, Status: newsletter.IssueDraft}
+	switch {
+	case len(c.Items) == 0:
+		is.Status, is.SkipReason = newsletter.IssueSkipped, "no published items in that month"
+		return is, is.SkipReason, nil
+	case len(c.Items) < s.policy.MinItems && !s.policy.SendQuietMonths && !force:
+		is.Status = newsletter.IssueSkipped
+		is.SkipReason = fmt.Sprintf("quiet month: %d published items, content.min_items is %d", len(c.Items), s.policy.MinItems)
+		return is, is.SkipReason, nil
+	}
+	r, err := s.renderer.Render(p, c.Items)
+	if err != nil {
+		return newsletter.Issue{}, "", fmt.Errorf("issues: render %s: %w", p, err)
+	}
+	is.Subject, is.Preheader, is.HTML, is.Text = r.Subject, r.Preheader, r.HTML, r.Text
+	for _, it := range c.Items {
+		is.ItemIDs = append(is.ItemIDs, it.ID)
+	}
+	return is, fmt.Sprintf("%d items", len(c.Items)), nil
+}
+
+// freshContent renders an issue's period as it is now, for refresh and
+// reopen. A draft may hold no items: a reopened empty month waits for them.
+func (s *Service) freshContent(ctx context.Context, is newsletter.Issue) (*newsletter.Issue, string, error) {
+	c, err := s.Collect(ctx, is.Period)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(c.Items) == 0 {
+		return &newsletter.Issue{}, "no published items yet", nil
+	}
+	r, err := s.renderer.Render(is.Period, c.Items)
+	if err != nil {
+		return nil, "", fmt.Errorf("render: %w", err)
+	}
+	out := &newsletter.Issue{Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text}
+	for _, it := range c.Items {
+		out.ItemIDs = append(out.ItemIDs, it.ID)
+	}
+	return out, fmt.Sprintf("%d items", len(c.Items)), nil
+}
+
+// frozenContent is freshContent for an approval: the bytes it returns are
+// the ones every subscriber gets, so an empty month cannot be approved.
+func (s *Service) frozenContent(ctx context.Context, is newsletter.Issue) (*newsletter.Issue, string, error) {
+	c, note, err := s.freshContent(ctx, is)
+	if err == nil && c.HTML == "" {
+		err = fmt.Errorf("no published items in that month, nothing to send: %w", newsletter.ErrInvalid)
+	}
+	return c, note, err
+}
