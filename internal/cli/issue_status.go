@@ -67,6 +67,21 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 	// been sent once already; at most sending.connections per dead process
 	// were really on the wire.
 	fmt.Fprintf(w, "in doubt after a crash (possible duplicates): %d\n", s.InDoubt)
+	history, err := st.IssueTransitions(ctx, is.ID)
+	if err != nil {
+		return err
+	}
+	if len(history) > 0 {
+		fmt.Fprintln(w, "history:")
+		for _, h := range history[max(0, len(history)-8):] {
+			note := ""
+			if h.Note != "" {
+				note = "  (" + clipText(h.Note, 60) + ")"
+			}
+			fmt.Fprintf(w, "  %s  %-12s %-9s → %-9s by %s%s\n", h.At.In(a.cfg.Location()).Format("2006-01-02 15:04:05"),
+				h.Action, orNone(h.From), h.To, h.Actor, note)
+		}
+	}
 	if len(s.RecentErrors) > 0 {
 		fmt.Fprintln(w, "recent errors:")
 		for _, e := range s.RecentErrors {
@@ -75,4 +90,11 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 		}
 	}
 	return nil
+}
+
+func orNone(status string) string {
+	if status == newsletter.StatusNone {
+		return "(none)"
+	}
+	return status
 }
