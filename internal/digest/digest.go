@@ -7,6 +7,7 @@ package digest
 
 import (
 	"fmt"
+	htmltemplate "html/template"
 	"io/fs"
 	"strings"
 	"text/template"
@@ -60,6 +61,7 @@ type Rendered struct {
 type Renderer struct {
 	cfg   Config
 	theme themeSource
+	web   *htmltemplate.Template // the archive page body
 	title *template.Template
 	intro *template.Template
 	outro *template.Template
@@ -88,7 +90,11 @@ func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{cfg: cfg, theme: src}
+	web, err := loadWebTheme(themeDir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{cfg: cfg, theme: src, web: web}
 	for _, f := range []struct {
 		name string
 		text string
@@ -106,6 +112,9 @@ func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 		*f.dst = t
 	}
 	if _, err := r.Render(trialIssue()); err != nil {
+		return nil, fmt.Errorf("digest: trial render: %w", err)
+	}
+	if _, err := r.RenderWeb(trialIssue()); err != nil {
 		return nil, fmt.Errorf("digest: trial render: %w", err)
 	}
 	return r, nil
@@ -162,20 +171,9 @@ func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendere
 			return Rendered{}, err
 		}
 	}
-	data := TitleData{
-		Product: r.cfg.ProductName,
-		Month:   p.Month.String(),
-		Year:    p.Year,
-		Period:  p.String(),
-		Count:   len(items),
-	}
-	var words [4]string
-	for n, t := range []*template.Template{r.title, r.intro, r.outro, r.copyr} {
-		var b strings.Builder
-		if err := t.Execute(&b, data); err != nil {
-			return Rendered{}, fmt.Errorf("digest: config %s: %w", t.Name(), err)
-		}
-		words[n] = b.String()
+	words, err := r.wording(p, items)
+	if err != nil {
+		return Rendered{}, err
 	}
 	title := oneLine(words[0])
 	view := newIssueView(r.cfg, items)
@@ -217,6 +215,27 @@ func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendere
 		return Rendered{}, err
 	}
 	return out, nil
+}
+
+// wording executes the configured title, intro, outro and copyright for
+// one issue, in that order.
+func (r *Renderer) wording(p newsletter.Period, items []newsletter.Item) ([4]string, error) {
+	data := TitleData{
+		Product: r.cfg.ProductName,
+		Month:   p.Month.String(),
+		Year:    p.Year,
+		Period:  p.String(),
+		Count:   len(items),
+	}
+	var words [4]string
+	for n, t := range []*template.Template{r.title, r.intro, r.outro, r.copyr} {
+		var b strings.Builder
+		if err := t.Execute(&b, data); err != nil {
+			return words, fmt.Errorf("digest: config %s: %w", t.Name(), err)
+		}
+		words[n] = b.String()
+	}
+	return words, nil
 }
 
 // trialIssue exercises every branch of a theme: image, credit, summary.

@@ -102,15 +102,12 @@ func (s *Service) render(ctx context.Context, p newsletter.Period, force bool) (
 		is.SkipReason = fmt.Sprintf("quiet month: %d published items, content.min_items is %d", len(c.Items), s.policy.MinItems)
 		return is, is.SkipReason, nil
 	}
-	r, err := s.renderer.Render(p, c.Items)
+	r, err := s.renderItems(p, c.Items)
 	if err != nil {
-		return newsletter.Issue{}, "", fmt.Errorf("issues: render %s: %w", p, err)
+		return newsletter.Issue{}, "", fmt.Errorf("issues: %w", err)
 	}
-	is.Subject, is.Preheader, is.HTML, is.Text = r.Subject, r.Preheader, r.HTML, r.Text
-	for _, it := range c.Items {
-		is.ItemIDs = append(is.ItemIDs, it.ID)
-	}
-	return is, fmt.Sprintf("%d items", len(c.Items)), nil
+	r.Period, r.Status = p, newsletter.IssueDraft
+	return *r, fmt.Sprintf("%d items", len(c.Items)), nil
 }
 
 // freshContent renders an issue's period as it is now, for refresh and
@@ -123,15 +120,29 @@ func (s *Service) freshContent(ctx context.Context, is newsletter.Issue) (*newsl
 	if len(c.Items) == 0 {
 		return &newsletter.Issue{}, "no published items yet", nil
 	}
-	r, err := s.renderer.Render(is.Period, c.Items)
+	out, err := s.renderItems(is.Period, c.Items)
 	if err != nil {
-		return nil, "", fmt.Errorf("render: %w", err)
-	}
-	out := &newsletter.Issue{Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text}
-	for _, it := range c.Items {
-		out.ItemIDs = append(out.ItemIDs, it.ID)
+		return nil, "", err
 	}
 	return out, fmt.Sprintf("%d items", len(c.Items)), nil
+}
+
+// renderItems renders items as the email and the archive page body, the
+// bytes an issue keeps.
+func (s *Service) renderItems(p newsletter.Period, items []newsletter.Item) (*newsletter.Issue, error) {
+	r, err := s.renderer.Render(p, items)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", p, err)
+	}
+	web, err := s.renderer.RenderWeb(p, items)
+	if err != nil {
+		return nil, fmt.Errorf("render %s for the web: %w", p, err)
+	}
+	out := &newsletter.Issue{Subject: r.Subject, Preheader: r.Preheader, HTML: r.HTML, Text: r.Text, WebHTML: web}
+	for _, it := range items {
+		out.ItemIDs = append(out.ItemIDs, it.ID)
+	}
+	return out, nil
 }
 
 // frozenContent is freshContent for an approval: the bytes it returns are

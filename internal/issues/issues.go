@@ -27,9 +27,11 @@ type Store interface {
 	ApplyIssueChange(ctx context.Context, c store.IssueChange) (store.IssueChangeResult, error)
 }
 
-// Renderer renders a period's items as an email (with placeholder tokens).
+// Renderer renders a period's items as an email (with placeholder tokens)
+// and as the archive page's body; digest.Renderer is the real one.
 type Renderer interface {
 	Render(p newsletter.Period, items []newsletter.Item) (digest.Rendered, error)
+	RenderWeb(p newsletter.Period, items []newsletter.Item) (string, error)
 }
 
 // Policy decides what a new issue becomes and when its bytes freeze.

@@ -22,6 +22,7 @@ const (
 	PathUnsubscribe = "/unsubscribe/" // + token
 	PathConfirm     = "/confirm/"     // + token
 	PathArchive     = "/archive/"     // + YYYY-MM
+	PathFeed        = "/archive/feed.xml"
 	PathSubscribe   = "/subscribe"
 )
 
@@ -57,6 +58,9 @@ func (l *Links) Confirm(subscriberID int64, now time.Time) string {
 func (l *Links) Archive(p newsletter.Period) string {
 	return l.base + PathArchive + url.PathEscape(p.String())
 }
+
+// Feed is the Atom feed of sent issues.
+func (l *Links) Feed() string { return l.base + PathFeed }
 
 // Subscribe is the public subscribe form.
 func (l *Links) Subscribe() string { return l.base + PathSubscribe }

@@ -2,8 +2,8 @@ package web
 
 import (
 	"errors"
+	htmltemplate "html/template"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/enews/enews/internal/digest"
@@ -17,8 +17,11 @@ const archiveCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https
 
 // archived says whether readers may see an issue: once sending starts, the
 // email's "view in your browser" link must work, even mid-send.
-func archived(status string) bool {
-	return slices.Contains([]string{newsletter.IssueSending, newsletter.IssuePaused, newsletter.IssueSent}, status)
+func archived(status string) bool { return newsletter.IssuePublic(status) }
+
+func (s *Server) entry(p newsletter.Period, subject, preheader string) archiveEntry {
+	return archiveEntry{URL: s.d.Links.Archive(p), Month: p.Month.String() + " " + strconv.Itoa(p.Year),
+		Subject: subject, Preheader: preheader}
 }
 
 // archiveEntry is one line of the archive list.
@@ -40,20 +43,20 @@ func (s *Server) archiveList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.data("Past issues")
-	d.NoIndex = false
+	d.NoIndex, d.FeedURL = false, s.d.Links.Feed()
 	for _, is := range issues {
 		if archived(is.Status) {
-			d.Issues = append(d.Issues, archiveEntry{URL: s.d.Links.Archive(is.Period),
-				Month: is.Period.Month.String() + " " + strconv.Itoa(is.Period.Year), Subject: is.Subject,
-				Preheader: is.Preheader})
+			d.Issues = append(d.Issues, s.entry(is.Period, is.Subject, is.Preheader))
 		}
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	s.render(w, r, http.StatusOK, pageArchive, d)
 }
 
-// archiveIssue shows the issue's frozen HTML, the bytes every subscriber
-// got, with the personal parts filled in for an anonymous reader.
+// archiveIssue shows the issue as a page of the site: the web rendering
+// stored with it when it froze, between links to the issues before and
+// after it. An issue frozen before web renderings were kept shows its
+// email bytes instead.
 func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 	p, err := newsletter.ParsePeriod(r.PathValue("period"))
 	if err != nil {
@@ -69,6 +72,10 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("web: archive issue", "period", p.String(), "err", err)
 		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		return
+	}
+	if is.WebHTML != "" {
+		s.issuePage(w, r, is)
 		return
 	}
 	t, err := digest.Compile(is.HTML, is.Text)
@@ -88,4 +95,28 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", archiveCSP)
 	h.Set("Cache-Control", "public, max-age=300")
 	_, _ = w.Write(html)
+}
+
+func (s *Server) issuePage(w http.ResponseWriter, r *http.Request, is newsletter.Issue) {
+	prev, next, hasPrev, hasNext, err := s.d.Store.PublicNeighbours(r.Context(), is.Period)
+	if err != nil {
+		s.log.Error("web: archive issue", "period", is.Period.String(), "err", err)
+		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		return
+	}
+	d := s.data(is.Subject)
+	d.NoIndex, d.FeedURL = false, s.d.Links.Feed()
+	// Rendered by html/template from the items when the issue froze: every
+	// item field in it is escaped already.
+	d.IssueHTML = htmltemplate.HTML(is.WebHTML)
+	if hasPrev {
+		e := s.entry(prev, "", "")
+		d.Prev = &e
+	}
+	if hasNext {
+		e := s.entry(next, "", "")
+		d.Next = &e
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	s.render(w, r, http.StatusOK, pageIssue, d)
 }

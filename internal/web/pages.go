@@ -28,6 +28,7 @@ const (
 	pageUnsubscribe = "unsubscribe.html.tmpl"
 	pageMessage     = "message.html.tmpl"
 	pageArchive     = "archive.html.tmpl"
+	pageIssue       = "archive_issue.html.tmpl"
 )
 
 // pageCSP allows nothing but this site's stylesheet and images: the pages
@@ -51,7 +52,7 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		fsys = sub
 	}
 	p := &pages{fsys: fsys, page: map[string]*htmltemplate.Template{}}
-	for _, name := range []string{pageSubscribe, pageConfirm, pageUnsubscribe, pageMessage, pageArchive} {
+	for _, name := range []string{pageSubscribe, pageConfirm, pageUnsubscribe, pageMessage, pageArchive, pageIssue} {
 		t, err := htmltemplate.New(name).Option("missingkey=error").ParseFS(fsys, layoutFile, name)
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -81,6 +82,9 @@ type pageData struct {
 	Error        string // subscribe form
 	Email, Name  string // subscribe form, as typed
 	Issues       []archiveEntry
+	FeedURL      string            // archive pages: the Atom feed, linked from the head
+	IssueHTML    htmltemplate.HTML // archive issue page: the stored web rendering
+	Prev, Next   *archiveEntry     // archive issue page: the neighbouring issues
 }
 
 func (s *Server) data(title string) pageData {

@@ -142,6 +142,7 @@ func (s *Server) routes() error {
 	m.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
 	m.HandleFunc("GET /archive", s.redirect("/archive/"))
 	m.HandleFunc("GET /archive/{$}", s.archiveList)
+	m.HandleFunc("GET /archive/feed.xml", s.archiveFeed)
 	m.HandleFunc("GET /archive/{period}", s.archiveIssue)
 	m.HandleFunc("GET /assets/{file}", s.asset)
 	m.Handle("/api/", s.api())
