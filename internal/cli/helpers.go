@@ -38,5 +38,6 @@ func (a *app) extraCommands() []func() *cobra.Command {
 		a.serveCommand,
 		a.subscribersCommand,
 		a.tokenCommand,
+		a.usersCommand,
 	}
 }

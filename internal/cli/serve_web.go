@@ -20,6 +20,10 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 		return nil, err
 	}
 	health := healthMux(st, reg, status)
+	admin, err := a.consoleServer(st)
+	if err != nil {
+		return nil, err
+	}
 	n := a.cfg.Newsletter
 	return web.New(web.Deps{
 		Store: st, Issues: svc, Signer: signer, Links: l, Mailer: pool, Log: a.log, Location: a.cfg.Location(),
@@ -28,6 +32,7 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
 		Extra: map[string]http.Handler{
 			"GET /healthz": health, "GET /readyz": health, "GET /metrics": health, "GET /statusz": health,
+			"/admin/": admin,
 		},
 	})
 }

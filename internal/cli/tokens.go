@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,16 +52,10 @@ func (a *app) tokenListCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				when := func(t *time.Time) string {
-					if t == nil {
-						return "-"
-					}
-					return t.In(a.cfg.Location()).Format("2006-01-02 15:04")
-				}
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tCREATED\tLAST USED\tREVOKED")
 				for _, t := range tokens {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, when(&t.CreatedAt), when(t.LastUsedAt), when(t.RevokedAt))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, a.at(&t.CreatedAt), a.at(t.LastUsedAt), a.at(t.RevokedAt))
 				}
 				return tw.Flush()
 			})

@@ -20,6 +20,7 @@ type Config struct {
 	Content    Content    `yaml:"content"`
 	Sending    Sending    `yaml:"sending"`
 	Log        Log        `yaml:"log"`
+	Console    Console    `yaml:"console"`
 }
 
 // Database is the PostgreSQL connection.
@@ -106,6 +107,15 @@ type Sending struct {
 	BounceThreshold int           `yaml:"bounce_threshold"`
 }
 
+// Console is the staff and ops console under /admin/.
+type Console struct {
+	SessionIdle     time.Duration `yaml:"session_idle"`
+	SessionLifetime time.Duration `yaml:"session_lifetime"`
+	LoginWindow     time.Duration `yaml:"login_window"`
+	LoginPerAccount int           `yaml:"login_failures_per_account"`
+	LoginPerClient  int           `yaml:"login_failures_per_client"`
+}
+
 // Log is the log output.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -151,5 +161,9 @@ func Default() Config {
 			BounceThreshold: 1,
 		},
 		Log: Log{Level: "info", Format: "text"},
+		Console: Console{
+			SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour,
+			LoginWindow: 15 * time.Minute, LoginPerAccount: 5, LoginPerClient: 20,
+		},
 	}
 }

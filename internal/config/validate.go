@@ -56,6 +56,11 @@ func (c Config) Validate() error {
 		{"sending.bounce_threshold", positive(c.Sending.BounceThreshold)},
 		{"log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error")},
 		{"log.format", oneOf(c.Log.Format, "text", "json")},
+		{"console.session_idle", positiveDuration(c.Console.SessionIdle)},
+		{"console.session_lifetime", positiveDuration(c.Console.SessionLifetime)},
+		{"console.login_window", positiveDuration(c.Console.LoginWindow)},
+		{"console.login_failures_per_account", positive(c.Console.LoginPerAccount)},
+		{"console.login_failures_per_client", positive(c.Console.LoginPerClient)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {

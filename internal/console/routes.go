@@ -1,0 +1,39 @@
+package console
+
+import (
+	"fmt"
+	"io/fs"
+	"net/http"
+
+	"github.com/enews/enews/internal/newsletter"
+)
+
+func (c *Console) routes(origin string) (http.Handler, error) {
+	// Form posts from another site are refused by the browser's own
+	// Sec-Fetch-Site and Origin headers; the SameSite=Lax cookie is a
+	// second line for browsers that send neither.
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(origin); err != nil {
+		return nil, fmt.Errorf("console: base url: %w", err)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.log.Warn("console: cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		c.message(w, r, http.StatusForbidden, "Refused: sent from another site",
+			"This form was sent from another site, so it was not accepted. Open the console page and try again.")
+	}))
+	assets, err := fs.Sub(c.pages.fsys, "assets")
+	if err != nil {
+		return nil, fmt.Errorf("console: assets: %w", err)
+	}
+	m := http.NewServeMux()
+	m.Handle("GET /admin/assets/", http.StripPrefix("/admin/assets/", http.FileServerFS(assets)))
+	m.HandleFunc("GET /admin/login", c.loginForm)
+	m.HandleFunc("POST /admin/login", c.login)
+	m.Handle("POST /admin/logout", c.guard(newsletter.ReadIssues, c.logout))
+	m.Handle("GET /admin/{$}", c.guard(newsletter.ReadIssues, c.dashboard))
+	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+		c.message(w, r, http.StatusNotFound, "Not found", "There is no console page at this address.")
+	})
+	return cop.Handler(m), nil
+}
