@@ -39,7 +39,24 @@ type MailSender struct {
 	mailto   string
 	listID   string
 	listName string
+	returns  ReturnAddresses // nil: the From address takes bounces
 	bufs     sync.Pool
+}
+
+// ReturnAddresses gives each delivery its own return path and mailto
+// unsubscribe address (bounce.Addresses), so whatever comes back names the
+// delivery exactly.
+type ReturnAddresses interface {
+	ReturnPath(issueID, subscriberID int64) string
+	UnsubscribeMailto(issueID, subscriberID int64) string
+}
+
+// WithReturnAddresses makes every ledger message carry a VERP return path
+// and its own mailto unsubscribe address, instead of the From address and
+// smtp.unsubscribe_mailto.
+func (m *MailSender) WithReturnAddresses(r ReturnAddresses) *MailSender {
+	m.returns = r
+	return m
 }
 
 // NewMailSender wires the pool and the link builder. listID is the List-Id
@@ -65,6 +82,10 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 		MessageID:      mailer.MessageID(r.IssueID, r.SubscriberID, m.listID),
 		UnsubscribeURL: unsub, UnsubscribeMailto: m.mailto,
 		ListID: m.listID, ListName: m.listName, BeforeCommit: gate,
+	}
+	if m.returns != nil {
+		msg.ReturnPath = m.returns.ReturnPath(r.IssueID, r.SubscriberID)
+		msg.UnsubscribeMailto = m.returns.UnsubscribeMailto(r.IssueID, r.SubscriberID)
 	}
 	return m.pool.Send(ctx, msg)
 }

@@ -33,7 +33,11 @@ type Message struct {
 	UnsubscribeMailto string // optional "mailto:" URI, listed second
 	ListID            string // RFC 2919 id, e.g. "enewsupdate.example.org"
 	ListName          string // optional phrase before the id
-	Headers           []Header
+	// ReturnPath, when set, is the envelope sender (MAIL FROM) instead of
+	// the From address: a VERP address that names this delivery, so a
+	// bounce comes back to it whatever the bounce's format.
+	ReturnPath string
+	Headers    []Header
 	// BeforeCommit, when set, is called after the message body has been
 	// sent and before the final "." that makes the server take it. If it
 	// fails, the message is not sent: the connection is closed mid-DATA,
@@ -101,6 +105,13 @@ func (p *Pool) build(m *Message, eightBit bool) (*gomail.Msg, error) {
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithEncoding(enc))
 	msg.FromMailAddress(p.from)
+	if m.ReturnPath != "" {
+		rp, err := mail.ParseAddress(m.ReturnPath)
+		if err != nil || hasCRLF(m.ReturnPath) || rp.Name != "" {
+			return nil, invalid("return path is not a bare address")
+		}
+		msg.EnvelopeFromMailAddress(rp)
+	}
 	if p.replyTo != nil {
 		msg.ReplyToMailAddress(p.replyTo)
 	}

@@ -178,3 +178,40 @@ func TestMessageIDIsStable(t *testing.T) {
 		t.Errorf("MessageID = %q, %q", a, b)
 	}
 }
+
+func TestReturnPath(t *testing.T) {
+	tests := []struct {
+		name, returnPath, wantFrom string
+		wantErr                    bool
+	}{
+		{"none: the From address", "", "news@example.org", false},
+		{"VERP address", "bounces+abc234@bounces.example.org", "bounces+abc234@bounces.example.org", false},
+		{"with a name", "Bounces <b@example.org>", "", true},
+		{"with a line break", "b@example.org\r\nRCPT TO:<x@y.z>", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := smtptest.Start(t)
+			p := newPool(t, testConfig(s))
+			m := sample("ada@example.net")
+			m.ReturnPath = tt.returnPath
+			err := p.Send(ctxT(t), m)
+			if tt.wantErr {
+				if !errors.Is(err, newsletter.ErrInvalid) || len(s.Messages()) != 0 {
+					t.Fatalf("Send = %v with %d messages, want ErrInvalid and nothing sent", err, len(s.Messages()))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			got := s.Messages()[0]
+			if got.From != tt.wantFrom {
+				t.Errorf("MAIL FROM %q, want %q", got.From, tt.wantFrom)
+			}
+			if got.Header.Get("From") != `"eNewsUpdate" <news@example.org>` || got.Header.Get("EnvelopeFrom") != "" {
+				t.Errorf("From header %q, EnvelopeFrom header %q", got.Header.Get("From"), got.Header.Get("EnvelopeFrom"))
+			}
+		})
+	}
+}
