@@ -205,8 +205,14 @@ func (a *app) engine(st *store.Store, is newsletter.Issue, metrics *delivery.Met
 	}
 	svc, err := a.issues(st)
 	if err != nil {
+		_ = pool.Close(context.Background())
 		return nil, nil, nil, err
 	}
-	e := delivery.New(st, svc, a.mailSender(pool, l), delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
+	sender, err := a.mailSender(pool, l)
+	if err != nil {
+		_ = pool.Close(context.Background())
+		return nil, nil, nil, err
+	}
+	e := delivery.New(st, svc, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
 	return e, c, func() { _ = pool.Close(context.Background()) }, nil
 }

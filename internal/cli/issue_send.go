@@ -95,7 +95,10 @@ func (a *app) sendTest(ctx context.Context, svc *issues.Service, p newsletter.Pe
 	if err != nil {
 		return err
 	}
-	sender := a.mailSender(pool, l)
+	sender, err := a.mailSender(pool, l)
+	if err != nil {
+		return err
+	}
 	for _, addr := range addrs {
 		if err := sender.SendTest(ctx, c, addr, "[TEST]"); err != nil {
 			return fmt.Errorf("test copy to %s: %w", addr, err)

@@ -28,6 +28,7 @@ const (
 	roleWeb       = "web"
 	roleScheduler = "scheduler"
 	roleSender    = "sender"
+	roleBounces   = "bounces"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -38,7 +39,9 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Serve runs, in one process, the HTTP server (public pages, archive, admin API,
 /healthz, /readyz, /metrics), the scheduler (only the replica holding the
 leader lock schedules) and the senders (every replica sends). --roles runs
-only some of them, e.g. --roles sender for extra sending replicas.
+only some of them, e.g. --roles sender for extra sending replicas. The
+bounces role (not on by default) runs the inbound SMTP listener of
+bounces.domain on bounces.listen: bounces, complaints, mailto unsubscribes.
 SIGTERM or Ctrl-C stops claiming, finishes messages in flight, hands back
 leases and the leader lock, and exits 0.`,
 		Args: cobra.NoArgs,
@@ -50,7 +53,7 @@ leases and the leader lock, and exits 0.`,
 			return a.serve(cmd.Context(), rs)
 		},
 	}
-	cmd.Flags().StringVar(&roles, "roles", "web,scheduler,sender", "comma-separated roles to run: web, scheduler, sender")
+	cmd.Flags().StringVar(&roles, "roles", "web,scheduler,sender", "comma-separated roles to run: web, scheduler, sender, bounces")
 	return cmd
 }
 
@@ -59,15 +62,15 @@ func parseRoles(s string) ([]string, error) {
 	for _, r := range strings.Split(s, ",") {
 		r = strings.TrimSpace(r)
 		switch r {
-		case roleWeb, roleScheduler, roleSender:
+		case roleWeb, roleScheduler, roleSender, roleBounces:
 			out = append(out, r)
 		case "":
 		default:
-			return nil, fmt.Errorf("--roles: unknown role %q: want web, scheduler or sender", r)
+			return nil, fmt.Errorf("--roles: unknown role %q: want web, scheduler, sender or bounces", r)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("--roles: name at least one of web, scheduler, sender")
+		return nil, fmt.Errorf("--roles: name at least one of web, scheduler, sender, bounces")
 	}
 	return out, nil
 }
@@ -105,7 +108,10 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 		return err
 	}
 	defer pool.Close(context.Background())
-	sender := a.mailSender(pool, l)
+	sender, err := a.mailSender(pool, l)
+	if err != nil {
+		return err
+	}
 	leader := schedule.NewLeader(st, schedule.LeaderConfig{}, a.log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "enews_scheduler_leader",
@@ -142,6 +148,13 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 				return lg.Wait()
 			})
 		})
+	}
+	if slices.Contains(roles, roleBounces) {
+		run, err := a.bounceListener(st, reg)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return run(ctx) })
 	}
 	if slices.Contains(roles, roleWeb) {
 		handler, err := a.webServer(st, svc, l, pool, reg, statusFunc(leader, sched))

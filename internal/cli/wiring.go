@@ -91,9 +91,17 @@ func (a *app) pool(obs mailer.Observer) (*mailer.Pool, error) {
 	return mailer.NewPool(cfg, a.log, opts...)
 }
 
-func (a *app) mailSender(p *mailer.Pool, l *links.Links) *delivery.MailSender {
+func (a *app) mailSender(p *mailer.Pool, l *links.Links) (*delivery.MailSender, error) {
 	n := a.cfg.Newsletter
-	return delivery.NewMailSender(p, l, n.ListID, n.ProductName, a.cfg.SMTP.UnsubscribeTo)
+	m := delivery.NewMailSender(p, l, n.ListID, n.ProductName, a.cfg.SMTP.UnsubscribeTo)
+	if a.cfg.Bounces.Domain == "" {
+		return m, nil
+	}
+	addrs, err := a.bounceAddresses()
+	if err != nil {
+		return nil, err
+	}
+	return m.WithReturnAddresses(addrs), nil
 }
 
 func (a *app) engineOptions() delivery.Options {

@@ -19,6 +19,7 @@ type Config struct {
 	Newsletter Newsletter `yaml:"newsletter"`
 	Content    Content    `yaml:"content"`
 	Sending    Sending    `yaml:"sending"`
+	Bounces    Bounces    `yaml:"bounces"`
 	Log        Log        `yaml:"log"`
 	Console    Console    `yaml:"console"`
 }
@@ -160,7 +161,8 @@ func Default() Config {
 			Lease: 2 * time.Minute, RetryBase: 30 * time.Second, RetryMax: 6 * time.Hour,
 			BounceThreshold: 1,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Bounces: defaultBounces(),
+		Log:     Log{Level: "info", Format: "text"},
 		Console: Console{
 			SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour,
 			LoginWindow: 15 * time.Minute, LoginPerAccount: 5, LoginPerClient: 20,

@@ -14,10 +14,7 @@ import (
 
 // Validate checks every setting and returns the first problem as a *KeyError.
 func (c Config) Validate() error {
-	checks := []struct {
-		key string
-		err error
-	}{
+	checks := []keyCheck{
 		{"database.url", checkDatabaseURL(c.Database.URL)},
 		{"database.max_open_conns", positive(c.Database.MaxOpenConns)},
 		{"database.max_idle_conns", notNegative(c.Database.MaxIdleConns)},
@@ -62,12 +59,19 @@ func (c Config) Validate() error {
 		{"console.login_failures_per_account", positive(c.Console.LoginPerAccount)},
 		{"console.login_failures_per_client", positive(c.Console.LoginPerClient)},
 	}
+	checks = append(checks, c.Bounces.checks()...)
 	for _, ch := range checks {
 		if ch.err != nil {
 			return &KeyError{Key: ch.key, Env: envName(ch.key), Reason: ch.err.Error()}
 		}
 	}
 	return nil
+}
+
+// keyCheck is one setting's validation result.
+type keyCheck struct {
+	key string
+	err error
 }
 
 // Location is the schedule's time zone (validated by Load).

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Bounces is the return path, the inbound bounce listener and the policy
+// for bounces and complaints.
+type Bounces struct {
+	Domain          string        `yaml:"domain"`
+	Listen          string        `yaml:"listen"`
+	MaxMessageBytes int64         `yaml:"max_message_bytes"`
+	KeepDays        int           `yaml:"keep_days"`
+	SoftThreshold   int           `yaml:"soft_threshold"`
+	SoftWindow      time.Duration `yaml:"soft_window"`
+	PauseAbove      string        `yaml:"pause_above"`
+	PauseMinSent    int           `yaml:"pause_min_sent"`
+}
+
+func defaultBounces() Bounces {
+	return Bounces{
+		Listen: "127.0.0.1:2525", MaxMessageBytes: 2 << 20, KeepDays: 30,
+		SoftThreshold: 3, SoftWindow: 30 * 24 * time.Hour,
+		PauseAbove: "hard=5%, complaint=0.3%", PauseMinSent: 100,
+	}
+}
+
+// PauseThresholds reads pause_above, e.g. "hard=5%, complaint=0.3%", as
+// fractions (0.05, 0.003). A rate not named there never pauses; 0 turns it off.
+func (b Bounces) PauseThresholds() (hard, complaint float64, err error) {
+	for _, part := range strings.Split(b.PauseAbove, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		pct, perr := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(val), "%"), 64)
+		if !ok || perr != nil || pct < 0 || pct > 100 || !strings.HasSuffix(strings.TrimSpace(val), "%") {
+			return 0, 0, fmt.Errorf("want rates like \"hard=5%%, complaint=0.3%%\", got %q", part)
+		}
+		switch strings.TrimSpace(name) {
+		case "hard":
+			hard = pct / 100
+		case "complaint":
+			complaint = pct / 100
+		default:
+			return 0, 0, fmt.Errorf("unknown rate %q: want hard or complaint", strings.TrimSpace(name))
+		}
+	}
+	return hard, complaint, nil
+}
+
+func (b Bounces) checks() []keyCheck {
+	_, _, pauseErr := b.PauseThresholds()
+	return []keyCheck{
+		{"bounces.domain", bounceDomain(b.Domain)},
+		{"bounces.listen", listenAddr(b.Listen)},
+		{"bounces.max_message_bytes", positive(int(min(b.MaxMessageBytes, 1<<40)))},
+		{"bounces.keep_days", positive(b.KeepDays)},
+		{"bounces.soft_threshold", positive(b.SoftThreshold)},
+		{"bounces.soft_window", positiveDuration(b.SoftWindow)},
+		{"bounces.pause_above", pauseErr},
+		{"bounces.pause_min_sent", positive(b.PauseMinSent)},
+	}
+}
+
+func bounceDomain(s string) error {
+	if s == "" {
+		return nil
+	}
+	if !strings.Contains(s, ".") || strings.ContainsAny(s, "@ <>\r\n/:") {
+		return fmt.Errorf("want a domain whose MX reaches the bounce listener, like bounces.example.org, got %q", s)
+	}
+	return nil
+}
