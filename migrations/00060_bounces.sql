@@ -20,14 +20,6 @@ CREATE INDEX bounces_issue_idx ON bounces (issue_id, type) WHERE issue_id IS NOT
 CREATE INDEX bounces_subscriber_idx ON bounces (subscriber_id, type, created_at);
 CREATE INDEX bounces_raw_idx ON bounces (created_at) WHERE raw <> '';
 
--- Why an issue paused itself: the rate that crossed its threshold.
-CREATE TABLE bounce_pauses (
-    issue_id   bigint NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
-    reason     text NOT NULL CHECK (reason <> ''),
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX bounce_pauses_issue_idx ON bounce_pauses (issue_id, created_at);
-
 -- New consent sources: a relay webhook, a feedback loop (ARF) and a mailto
 -- unsubscribe; delivery already covers bounces read from DSNs.
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_source_check;
@@ -38,5 +30,4 @@ ALTER TABLE consent_events ADD CONSTRAINT consent_events_source_check
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_source_check;
 ALTER TABLE consent_events ADD CONSTRAINT consent_events_source_check
     CHECK (source IN ('form', 'import', 'api', 'cli', 'one-click', 'link', 'delivery'));
-DROP TABLE bounce_pauses;
 DROP TABLE bounces;

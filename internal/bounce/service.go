@@ -26,11 +26,15 @@ type Store interface {
 	IssueStatus(ctx context.Context, id int64) (string, error)
 }
 
-// Pauser pauses a sending issue and records why; paused is false when the
-// issue was not sending.
+// Pauser pauses a sending issue through the issue lifecycle, with a note
+// saying why; paused is false when the issue was not sending
+// (issues.Service).
 type Pauser interface {
-	PauseIssueForBounces(ctx context.Context, issueID int64, reason string) (paused bool, err error)
+	PauseBecause(ctx context.Context, issueID int64, actor, note string) (paused bool, err error)
 }
+
+// Actor names the bounce policy in an issue's history.
+const Actor = "bounces"
 
 // Observer counts what the service did, for metrics.
 type Observer interface {
@@ -217,7 +221,7 @@ func (s *Service) checkRates(ctx context.Context, issueID int64) (string, error)
 	default:
 		return "", nil
 	}
-	paused, err := s.pauser.PauseIssueForBounces(ctx, issueID, reason)
+	paused, err := s.pauser.PauseBecause(ctx, issueID, Actor, reason)
 	if err != nil || !paused {
 		return "", err
 	}

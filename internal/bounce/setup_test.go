@@ -15,13 +15,15 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/enews/enews/internal/bounce"
-	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 )
+
+var may2022 = newsletter.Period{Year: 2022, Month: time.May}
 
 const (
 	bounceDomain = "bounces.example.org"
@@ -31,14 +33,15 @@ const (
 // world is a database with subscribers who were all sent one issue, and a
 // bounce listener in front of it.
 type world struct {
-	st     *store.Store
-	db     *sqlx.DB
-	signer *signing.Signer
-	addrs  *bounce.Addresses
-	svc    *bounce.Service
-	issue  newsletter.Issue
-	subs   []newsletter.Subscriber
-	listen string
+	st        *store.Store
+	db        *sqlx.DB
+	signer    *signing.Signer
+	addrs     *bounce.Addresses
+	svc       *bounce.Service
+	lifecycle *issues.Service
+	issue     newsletter.Issue
+	subs      []newsletter.Subscriber
+	listen    string
 }
 
 type worldOptions struct {
@@ -70,12 +73,12 @@ func newWorld(t *testing.T, o worldOptions) *world {
 		}
 		w.subs = append(w.subs, sub)
 	}
-	is := createIssue(t, st)
-	if _, err := st.StartSending(ctx, is.ID); err != nil {
-		t.Fatal(err)
+	w.lifecycle = lifecycle(t, st)
+	res, err := w.lifecycle.Send(ctx, may2022, issues.CreateOptions{Actor: "test"})
+	if err != nil || res.Issue.Status != newsletter.IssueSending {
+		t.Fatalf("send: %s, %v", res.Issue.Status, err)
 	}
-	is.Status = newsletter.IssueSending
-	w.issue = is
+	w.issue = res.Issue
 	if o.sent {
 		w.exec(t, `UPDATE deliveries SET status = 'sent', sent_at = now(),
 			message_id = '<enews.' || issue_id || '.' || subscriber_id || '@`+listID+`>'`)
@@ -89,7 +92,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w.svc = bounce.NewService(st, signer, addrs, bounce.Config{
 		Policy: store.BouncePolicy{HardThreshold: 1, SoftThreshold: 2, SoftWindow: time.Hour},
 		Pause:  o.pause,
-	}, st, nil, nil)
+	}, w.lifecycle, nil, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -108,10 +111,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	return w
 }
 
-// createIssue renders and freezes the May 2022 issue from three items.
-func createIssue(t *testing.T, st *store.Store) newsletter.Issue {
+// lifecycle is the issue service over three published May 2022 items.
+func lifecycle(t *testing.T, st *store.Store) *issues.Service {
 	t.Helper()
-	ctx := context.Background()
 	geneva, _ := time.LoadLocation("Europe/Zurich")
 	var items []newsletter.Item
 	for i := 1; i <= 3; i++ {
@@ -119,7 +121,7 @@ func createIssue(t *testing.T, st *store.Store) newsletter.Issue {
 			URL: fmt.Sprintf("https://example.org/%d", i), PublishedAt: time.Date(2022, 5, 10+i, 10, 0, 0, 0, geneva),
 			Status: newsletter.ItemPublished, Source: "test", ExternalID: fmt.Sprint(i)})
 	}
-	if _, err := st.UpsertItems(ctx, items); err != nil {
+	if _, err := st.UpsertItems(context.Background(), items); err != nil {
 		t.Fatal(err)
 	}
 	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", Location: geneva,
@@ -127,12 +129,7 @@ func createIssue(t *testing.T, st *store.Store) newsletter.Issue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issues := delivery.NewIssues(st, r, delivery.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, slog.New(slog.DiscardHandler))
-	is, _, err := issues.Create(ctx, newsletter.Period{Year: 2022, Month: time.May}, false)
-	if err != nil || is.Status != newsletter.IssueApproved {
-		t.Fatalf("create issue: %s, %v", is.Status, err)
-	}
-	return is
+	return issues.New(st, r, issues.Policy{Location: geneva, MaxItems: 30, MinItems: 1}, slog.New(slog.DiscardHandler), nil)
 }
 
 func (w *world) exec(t *testing.T, q string, args ...any) {

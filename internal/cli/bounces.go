@@ -39,6 +39,10 @@ func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce
 	if err != nil {
 		return nil, nil, fmt.Errorf("bounces.pause_above: %w", err)
 	}
+	lifecycle, err := a.issues(st)
+	if err != nil {
+		return nil, nil, err
+	}
 	var obs bounce.Observer
 	if reg != nil {
 		obs = bounce.NewMetrics(reg)
@@ -46,7 +50,7 @@ func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce
 	svc := bounce.NewService(st, signer, addrs, bounce.Config{
 		Policy: store.BouncePolicy{HardThreshold: a.cfg.Sending.BounceThreshold, SoftThreshold: b.SoftThreshold, SoftWindow: b.SoftWindow},
 		Pause:  bounce.Thresholds{Hard: hard, Complaint: complaint, MinSent: int64(b.PauseMinSent)},
-	}, st, obs, a.log)
+	}, lifecycle, obs, a.log)
 	return svc, addrs, nil
 }
 

@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // BounceRates are one issue's bounce and complaint counts. Rates are per
@@ -48,39 +45,4 @@ func (s *Store) IssueBounceRates(ctx context.Context, issueID int64) (BounceRate
 		return r, wrap("issue bounce rates", err)
 	}
 	return r, nil
-}
-
-// PauseIssueForBounces pauses a sending issue and records why, in one
-// transaction. paused is false when the issue was not sending (already
-// paused, cancelled, sent): nothing changes then.
-func (s *Store) PauseIssueForBounces(ctx context.Context, issueID int64, reason string) (paused bool, err error) {
-	err = s.inTx(ctx, "pause issue for bounces", func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE issues SET status = 'paused', updated_at = now()
-			WHERE id = $1 AND status = 'sending'`, issueID)
-		if err != nil {
-			return wrap("pause", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
-		}
-		paused = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO bounce_pauses (issue_id, reason) VALUES ($1, $2)`, issueID, reason)
-		return wrap("pause reason", err)
-	})
-	return paused, err
-}
-
-// LastBouncePause is the reason of the issue's latest automatic pause, or
-// "" when it never paused itself.
-func (s *Store) LastBouncePause(ctx context.Context, issueID int64) (string, error) {
-	var reasons []string
-	err := s.db.SelectContext(ctx, &reasons, `SELECT reason FROM bounce_pauses WHERE issue_id = $1
-		ORDER BY created_at DESC LIMIT 1`, issueID)
-	if err != nil {
-		return "", fmt.Errorf("store: last bounce pause: %w", err)
-	}
-	if len(reasons) == 0 {
-		return "", nil
-	}
-	return reasons[0], nil
 }
