@@ -35,14 +35,18 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 		stops[i] = start(t, func(ctx context.Context) error { return leaders[i].Run(ctx, scheds[i].Run) })
 	}
 
-	// Both replicas are contending: never may both lead at once.
+	// Both replicas are contending: never may both lead at once by their
+	// own choice. After a connection is killed under it, the old leader
+	// believes it leads until its next check (documented on Leader), so
+	// there the overlap is allowed for a moment.
+	overlapAllowed := false
 	leading := func() (n, who int) {
 		for i, l := range leaders {
 			if l.IsLeader() {
 				n, who = n+1, i
 			}
 		}
-		if n > 1 {
+		if n > 1 && !overlapAllowed {
 			t.Fatal("two replicas lead at once")
 		}
 		return n, who
@@ -57,6 +61,8 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 	_, first := leading()
 
 	t.Run("losing the lock's connection hands the lead over", func(t *testing.T) {
+		overlapAllowed = true
+		defer func() { overlapAllowed = false }()
 		if n := pgtest.TerminateAdvisoryLockHolders(t, replicas[0].st.DB()); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
