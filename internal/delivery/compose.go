@@ -1,11 +1,15 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/enews/enews/internal/digest"
 	"github.com/enews/enews/internal/links"
@@ -90,15 +94,38 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 	return m.pool.Send(ctx, msg)
 }
 
-// SendTest sends one copy of a frozen issue to an address outside the
-// ledger, with sample links; the subject starts with prefix, e.g. "[TEST]".
+// SendTest sends one copy of an issue to an address outside the ledger,
+// marked as a test: the subject starts with prefix (e.g. "[TEST]"), a
+// banner opens the body, its unsubscribe link leads to a page saying it was
+// a test, and "view in browser" to a signed preview that works before the
+// issue is sent.
 func (m *MailSender) SendTest(ctx context.Context, c *Compiled, to, prefix string) error {
 	var buf digest.Message
-	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: m.links.Subscribe(), ViewURL: c.viewURL})
+	unsub := m.links.TestUnsubscribe()
+	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: unsub, ViewURL: m.links.Preview(c.Issue.Period, time.Now())})
+	banner := "This is a test copy of the " + c.Issue.Period.Month.String() + " " + strconv.Itoa(c.Issue.Period.Year) +
+		" issue. It was not sent to subscribers, and its unsubscribe link changes nothing."
 	return m.pool.Send(ctx, &mailer.Message{
-		To: to, Subject: prefix + " " + c.Issue.Subject, Text: buf.Text, HTML: buf.HTML,
-		UnsubscribeURL: m.links.Subscribe(), ListID: m.listID, ListName: m.listName,
+		To: to, Subject: prefix + " " + c.Issue.Subject,
+		Text: append([]byte(prefix+" "+banner+"\n\n"), buf.Text...), HTML: withBanner(buf.HTML, prefix+" "+banner),
+		UnsubscribeURL: unsub, ListID: m.listID, ListName: m.listName,
 	})
+}
+
+// withBanner puts a notice at the top of an HTML body, right after <body>.
+func withBanner(body []byte, text string) []byte {
+	div := `<div style="margin:0;padding:12px 16px;background:#fff4d6;color:#5c4400;border-bottom:2px solid #e0b000;` +
+		`font:bold 14px/20px Arial,Helvetica,sans-serif;text-align:center">` + html.EscapeString(text) + `</div>`
+	at := 0
+	if i := bytes.Index(body, []byte("<body")); i >= 0 {
+		if j := bytes.IndexByte(body[i:], '>'); j >= 0 {
+			at = i + j + 1
+		}
+	}
+	out := make([]byte, 0, len(body)+len(div))
+	out = append(out, body[:at]...)
+	out = append(out, div...)
+	return append(out, body[at:]...)
 }
 
 // ClassifyMailError reads a mailer.SendError; anything else (which the pool

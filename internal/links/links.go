@@ -15,6 +15,7 @@ import (
 const (
 	PurposeUnsubscribe = "unsubscribe"
 	PurposeConfirm     = "confirm"
+	PurposePreview     = "preview"
 )
 
 // Paths served by the web package.
@@ -24,10 +25,17 @@ const (
 	PathArchive     = "/archive/"     // + YYYY-MM
 	PathFeed        = "/archive/feed.xml"
 	PathSubscribe   = "/subscribe"
+	PathPreview     = "/preview/" // + token
+	// PathTestUnsubscribe is a test copy's unsubscribe link: a page saying
+	// so, which changes nothing.
+	PathTestUnsubscribe = "/unsubscribe-test"
 )
 
 // ConfirmTTL is how long a confirmation link works.
 const ConfirmTTL = 72 * time.Hour
+
+// PreviewTTL is how long a test copy's "view in browser" link works.
+const PreviewTTL = 30 * 24 * time.Hour
 
 // Links builds signed per-subscriber URLs under a base URL.
 type Links struct {
@@ -58,6 +66,25 @@ func (l *Links) Confirm(subscriberID int64, now time.Time) string {
 func (l *Links) Archive(p newsletter.Period) string {
 	return l.base + PathArchive + url.PathEscape(p.String())
 }
+
+// Preview is a signed link to the period's issue as it stands (a draft
+// rendered now, or the frozen bytes), for test copies: it works before the
+// issue is sent, and only until PreviewTTL.
+func (l *Links) Preview(p newsletter.Period, now time.Time) string {
+	return l.base + PathPreview + l.signer.Sign(PurposePreview, PreviewID(p), now.Add(PreviewTTL))
+}
+
+// PreviewID is the number a preview token signs for a period: 202205.
+func PreviewID(p newsletter.Period) int64 { return int64(p.Year)*100 + int64(p.Month) }
+
+// PreviewPeriod reads PreviewID back; ok is false for a number no period gives.
+func PreviewPeriod(id int64) (newsletter.Period, bool) {
+	p := newsletter.Period{Year: int(id / 100), Month: time.Month(id % 100)}
+	return p, id > 0 && p.Month >= time.January && p.Month <= time.December
+}
+
+// TestUnsubscribe is the unsubscribe link of a test copy.
+func (l *Links) TestUnsubscribe() string { return l.base + PathTestUnsubscribe }
 
 // Feed is the Atom feed of sent issues.
 func (l *Links) Feed() string { return l.base + PathFeed }

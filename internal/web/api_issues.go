@@ -19,6 +19,8 @@ type Lifecycle interface {
 	Reopen(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	Refresh(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	RetryFailed(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	// Draft is the issue as it stands, stored or rendered now, for previews.
+	Draft(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
 }
 
 type issueJSON struct {

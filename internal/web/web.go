@@ -140,6 +140,9 @@ func (s *Server) routes() error {
 	// from their own servers, and the signed token in the URL already is
 	// the proof a forged cross-site post would lack.
 	m.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
+	m.HandleFunc("GET /unsubscribe-test", s.testUnsubscribe)
+	m.HandleFunc("POST /unsubscribe-test", s.testUnsubscribe)
+	m.HandleFunc("GET /preview/{token}", s.preview)
 	m.HandleFunc("GET /archive", s.redirect("/archive/"))
 	m.HandleFunc("GET /archive/{$}", s.archiveList)
 	m.HandleFunc("GET /archive/feed.xml", s.archiveFeed)
