@@ -168,41 +168,48 @@ func (w *world) fixture(t *testing.T, name string, sub newsletter.Subscriber, ex
 // error code for the first refused step (0 when the message was taken).
 func (w *world) deliver(t *testing.T, rcpt, msg string) int {
 	t.Helper()
-	c, err := smtp.Dial(w.listen)
+	code, err := w.send(rcpt, msg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return code
+}
+
+// send is deliver for any goroutine: an error is a failure to talk SMTP.
+func (w *world) send(rcpt, msg string) (int, error) {
+	c, err := smtp.Dial(w.listen)
+	if err != nil {
+		return 0, err
 	}
 	defer c.Close()
 	if err := c.Hello("mx.example.net"); err != nil {
-		t.Fatal(err)
+		return 0, err
+	}
+	step := func(err error) (int, error) {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return se.Code, nil
+		}
+		return 0, fmt.Errorf("SMTP: %w (not an SMTP reply)", err)
 	}
 	if err := c.Mail("", nil); err != nil {
-		return code(t, err)
+		return step(err)
 	}
 	if err := c.Rcpt(rcpt, nil); err != nil {
-		return code(t, err)
+		return step(err)
 	}
 	wc, err := c.Data()
 	if err != nil {
-		return code(t, err)
+		return step(err)
 	}
 	if _, err := wc.Write([]byte(msg)); err != nil {
-		return code(t, err)
+		return step(err)
 	}
 	if err := wc.Close(); err != nil {
-		return code(t, err)
+		return step(err)
 	}
 	_ = c.Quit()
-	return 0
-}
-
-func code(t *testing.T, err error) int {
-	t.Helper()
-	var se *smtp.SMTPError
-	if !errors.As(err, &se) {
-		t.Fatalf("SMTP: %v (not an SMTP reply)", err)
-	}
-	return se.Code
+	return 0, nil
 }
 
 // snapshot is everything a report could change.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/enews/enews/internal/bounce"
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/schedule"
@@ -91,6 +92,9 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := delivery.NewMetrics(reg)
+	if err := bounce.RegisterRates(reg, st); err != nil {
+		return err
+	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "enews_delivery_queue_depth",
 		Help: "Deliveries queued, retrying or in flight, over all issues.",

@@ -1,0 +1,55 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
+)
+
+func TestAPIIssueBounces(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("ops")
+	ctx := context.Background()
+	var subs []newsletter.Subscriber
+	for i := range 40 {
+		subs = append(subs, e.add(fmt.Sprintf("r%d@example.org", i), newsletter.SubscriberActive))
+	}
+	may := newsletter.Period{Year: 2022, Month: time.May}
+	is := storeIssue(t, e, may, newsletter.IssueSending, "May news")
+	if _, err := e.st.DB().ExecContext(ctx, `UPDATE deliveries SET status = 'sent', sent_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	policy := store.BouncePolicy{HardThreshold: 1, SoftThreshold: 3, SoftWindow: time.Hour}
+	for i, typ := range []string{store.BounceHard, store.BounceHard, store.BounceSoft, store.BounceComplaint} {
+		b := store.Bounce{IssueID: is.ID, SubscriberID: subs[i].ID, Type: typ, Channel: "smtp", EventKey: fmt.Sprint(i)}
+		if _, err := e.st.RecordBounce(ctx, e.signer, b, policy, store.Consent{Source: store.SourceDelivery}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got struct {
+		Period        string
+		Sent          int64
+		HardBounces   int64   `json:"hard_bounces"`
+		SoftBounces   int64   `json:"soft_bounces"`
+		Complaints    int64   `json:"complaints"`
+		HardRate      float64 `json:"hard_bounce_rate"`
+		ComplaintRate float64 `json:"complaint_rate"`
+	}
+	if code, body := e.api(tok, "GET", "/api/issues/2022-05/bounces", "", &got); code != 200 {
+		t.Fatalf("bounces: %d %s", code, body)
+	}
+	if got.Period != "2022-05" || got.Sent != 40 || got.HardBounces != 2 || got.SoftBounces != 1 || got.Complaints != 1 ||
+		got.HardRate != 0.05 || got.ComplaintRate != 0.025 {
+		t.Fatalf("bounces = %+v", got)
+	}
+	for path, want := range map[string]int{"/api/issues/2022-07/bounces": 404, "/api/issues/May/bounces": 400} {
+		var ae apiError
+		if code, body := e.api(tok, "GET", path, "", &ae); code != want {
+			t.Errorf("%s: %d %s, want %d", path, code, body, want)
+		}
+	}
+}
