@@ -69,7 +69,7 @@ func TestListenerReports(t *testing.T) {
 				bs[0].IssueID == nil || *bs[0].IssueID != w.issue.ID || !bs[0].HasRaw {
 				t.Errorf("bounces = %+v, want one %s %s for issue %d with its report", bs, tt.bounceType, tt.code, w.issue.ID)
 			}
-			if s, _ := w.st.IsSuppressed(context.Background(), w.signer.HashAddress(sub.Email)); s != tt.suppressed {
+			if s, _ := w.st.IsSuppressed(context.Background(), sub.Email); s != tt.suppressed {
 				t.Errorf("suppressed = %v, want %v", s, tt.suppressed)
 			}
 			if got := w.status(t, other); got != before {

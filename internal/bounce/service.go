@@ -17,11 +17,11 @@ import (
 
 // Store is what the service needs of the database.
 type Store interface {
-	RecordBounce(ctx context.Context, h store.Hasher, b store.Bounce, p store.BouncePolicy, c store.Consent) (store.BounceResult, error)
+	RecordBounce(ctx context.Context, b store.Bounce, p store.BouncePolicy, c newsletter.Consent) (store.BounceResult, error)
 	SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error)
 	DeliveryByMessageID(ctx context.Context, issueID, subscriberID int64, messageID string) error
 	LatestDelivery(ctx context.Context, subscriberID int64) (int64, error)
-	UnsubscribeSubscriber(ctx context.Context, h store.Hasher, id int64, c store.Consent) (newsletter.Subscriber, bool, error)
+	UnsubscribeSubscriber(ctx context.Context, id int64, c newsletter.Consent) (newsletter.Subscriber, bool, error)
 	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
 	IssueStatus(ctx context.Context, id int64) (string, error)
 }
@@ -51,7 +51,6 @@ type Thresholds struct {
 // Service attributes reports to deliveries and applies the policy.
 type Service struct {
 	store  Store
-	hasher store.Hasher
 	addrs  *Addresses
 	policy store.BouncePolicy
 	pause  Thresholds
@@ -67,11 +66,11 @@ type Config struct {
 }
 
 // NewService wires the service. obs may be nil.
-func NewService(st Store, h store.Hasher, addrs *Addresses, cfg Config, pauser Pauser, obs Observer, log *slog.Logger) *Service {
+func NewService(st Store, addrs *Addresses, cfg Config, pauser Pauser, obs Observer, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, hasher: h, addrs: addrs, policy: cfg.Policy, pause: cfg.Pause, pauser: pauser, obs: obs, log: log}
+	return &Service{store: st, addrs: addrs, policy: cfg.Policy, pause: cfg.Pause, pauser: pauser, obs: obs, log: log}
 }
 
 // Event is one bounce or complaint from any channel.
@@ -114,17 +113,17 @@ func (s *Service) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		sum := sha256.Sum256([]byte(ev.Raw))
 		key = ev.Channel + ":" + strconv.FormatInt(subID, 10) + ":" + hex.EncodeToString(sum[:16])
 	}
-	source := store.SourceDelivery
+	source := newsletter.SourceDelivery
 	switch {
 	case ev.Channel != ChannelSMTP:
-		source = store.SourceWebhook
+		source = newsletter.SourceWebhook
 	case ev.Type == TypeComplaint:
-		source = store.SourceFeedback
+		source = newsletter.SourceFeedback
 	}
-	res, err := s.store.RecordBounce(ctx, s.hasher, store.Bounce{
+	res, err := s.store.RecordBounce(ctx, store.Bounce{
 		IssueID: issueID, SubscriberID: subID, Type: ev.Type, Channel: ev.Channel,
 		StatusCode: ev.Status, Diagnostic: ev.Diagnostic, Raw: ev.Raw, EventKey: key,
-	}, s.policy, store.Consent{Source: source})
+	}, s.policy, newsletter.Consent{Source: source})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -234,7 +233,7 @@ func (s *Service) checkRates(ctx context.Context, issueID int64) (string, error)
 
 // Unsubscribe handles a message to a mailto unsubscribe address.
 func (s *Service) Unsubscribe(ctx context.Context, r Recipient) (changed bool, err error) {
-	_, changed, err = s.store.UnsubscribeSubscriber(ctx, s.hasher, r.SubscriberID, store.Consent{Source: store.SourceMailto})
+	_, changed, err = s.store.UnsubscribeSubscriber(ctx, r.SubscriberID, newsletter.Consent{Source: newsletter.SourceMailto})
 	if errors.Is(err, newsletter.ErrNotFound) {
 		s.observe(ChannelSMTP, "unsubscribe", "unattributed")
 		return false, ErrUnattributed

@@ -66,8 +66,8 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	}
 	w := &world{st: st, db: sqlx.NewDb(st.DB(), "postgres"), signer: signer, addrs: addrs}
 	for i := 1; i <= o.subscribers; i++ {
-		sub, err := st.AddSubscriber(ctx, signer, newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i)},
-			store.Consent{Source: store.SourceCLI})
+		sub, err := st.AddSubscriber(ctx, newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i)},
+			newsletter.Consent{Source: newsletter.SourceCLI})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if o.maxBytes == 0 {
 		o.maxBytes = 64 << 10
 	}
-	w.svc = bounce.NewService(st, signer, addrs, bounce.Config{
+	w.svc = bounce.NewService(st, addrs, bounce.Config{
 		Policy: store.BouncePolicy{HardThreshold: 1, SoftThreshold: 2, SoftWindow: time.Hour},
 		Pause:  o.pause,
 	}, w.lifecycle, nil, nil)

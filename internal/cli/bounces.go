@@ -31,8 +31,7 @@ func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce
 	if err != nil {
 		return nil, nil, err
 	}
-	signer, err := a.signer()
-	if err != nil {
+	if err := a.cfg.RequireSecret(); err != nil { // the store hashes addresses with it
 		return nil, nil, err
 	}
 	hard, complaint, err := b.PauseThresholds()
@@ -47,7 +46,7 @@ func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce
 	if reg != nil {
 		obs = bounce.NewMetrics(reg)
 	}
-	svc := bounce.NewService(st, signer, addrs, bounce.Config{
+	svc := bounce.NewService(st, addrs, bounce.Config{
 		Policy: store.BouncePolicy{HardThreshold: a.cfg.Sending.BounceThreshold, SoftThreshold: b.SoftThreshold, SoftWindow: b.SoftWindow},
 		Pause:  bounce.Thresholds{Hard: hard, Complaint: complaint, MinSent: int64(b.PauseMinSent)},
 	}, lifecycle, obs, a.log)

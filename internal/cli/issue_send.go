@@ -195,7 +195,7 @@ func (a *app) progress(ctx context.Context, st *store.Store, is newsletter.Issue
 	return func() { close(done); <-finished }
 }
 
-func progressLine(s store.DeliveryStats) string {
+func progressLine(s newsletter.DeliveryStats) string {
 	total := s.Total()
 	finished := s.ByStatus[newsletter.DeliverySent] + s.ByStatus[newsletter.DeliveryFailed] + s.ByStatus[newsletter.DeliverySkipped]
 	width := 30
@@ -215,7 +215,7 @@ func isTerminal(v any) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func formatCounts(s store.DeliveryStats) string {
+func formatCounts(s newsletter.DeliveryStats) string {
 	var parts []string
 	for _, st := range []string{newsletter.DeliveryQueued, newsletter.DeliverySending, newsletter.DeliveryRetry, newsletter.DeliverySent, newsletter.DeliveryFailed, newsletter.DeliverySkipped} {
 		if n := s.ByStatus[st]; n > 0 {

@@ -102,14 +102,24 @@ func (a *app) loadConfig() error {
 	return nil
 }
 
-// openStore connects to the configured database.
+// openStore connects to the configured database. With web.secret_key set,
+// the store hashes addresses for the consent log with it; migrations and
+// items need no secret.
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, store.Options{
+	opts := store.Options{
 		URL:             a.cfg.Database.URL,
 		MaxOpenConns:    a.cfg.Database.MaxOpenConns,
 		MaxIdleConns:    a.cfg.Database.MaxIdleConns,
 		ConnMaxLifetime: a.cfg.Database.ConnMaxLifetime,
-	})
+	}
+	if a.cfg.Web.SecretKey != "" {
+		h, err := a.signer()
+		if err != nil {
+			return nil, err
+		}
+		opts.Hasher = h
+	}
+	return store.Open(ctx, opts)
 }
 
 // withStore opens the store, checks the schema is current, runs fn, closes.

@@ -116,7 +116,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	if err != nil {
 		return err
 	}
-	leader := schedule.NewLeader(st, schedule.LeaderConfig{}, a.log)
+	leader := schedule.NewLeader(schedule.LockerFunc(st.TryAdvisoryLock), schedule.LeaderConfig{}, a.log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "enews_scheduler_leader",
 		Help: "1 while this replica holds the scheduler's leader lock.",

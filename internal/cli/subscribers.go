@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/newsletter"
-	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -29,17 +28,16 @@ func (a *app) subscribersCommand() *cobra.Command {
 	return cmd
 }
 
-// withList opens the store and the signer whose keyed address hash the
-// consent log and the suppression list keep.
-func (a *app) withList(ctx context.Context, fn func(st *store.Store, h *signing.Signer) error) error {
-	h, err := a.signer()
-	if err != nil {
+// withList opens the store for a change of the list: it needs the secret
+// that keys the address hash the consent log and the suppression list keep.
+func (a *app) withList(ctx context.Context, fn func(st *store.Store) error) error {
+	if err := a.cfg.RequireSecret(); err != nil {
 		return err
 	}
-	return a.withStore(ctx, func(st *store.Store) error { return fn(st, h) })
+	return a.withStore(ctx, fn)
 }
 
-func viaCLI() store.Consent { return store.Consent{Source: store.SourceCLI} }
+func viaCLI() newsletter.Consent { return newsletter.Consent{Source: newsletter.SourceCLI} }
 
 func (a *app) subscribersAddCommand() *cobra.Command {
 	var name string
@@ -65,8 +63,8 @@ func (a *app) subscribersAddCommand() *cobra.Command {
 			if sub.Attributes, err = parseAttrs(attrs); err != nil {
 				return err
 			}
-			return a.withList(ctx, func(st *store.Store, h *signing.Signer) error {
-				sub, err := st.AddSubscriber(ctx, h, sub, viaCLI())
+			return a.withList(ctx, func(st *store.Store) error {
+				sub, err := st.AddSubscriber(ctx, sub, viaCLI())
 				if err != nil {
 					return err
 				}
@@ -228,7 +226,7 @@ func (a *app) subscribersShowCommand() *cobra.Command {
 	}
 }
 
-func (a *app) printSubscriber(s newsletter.Subscriber, evs []store.ConsentEvent, dels []store.DeliveryRecord) {
+func (a *app) printSubscriber(s newsletter.Subscriber, evs []newsletter.ConsentEvent, dels []store.DeliveryRecord) {
 	when := func(t time.Time) string { return t.In(a.cfg.Location()).Format("2006-01-02 15:04:05") }
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "id\t%d\nemail\t%s\nname\t%s\nstatus\t%s\ncreated\t%s\nupdated\t%s\n",
@@ -254,12 +252,12 @@ func (a *app) subscribersUnsubscribeCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withList(ctx, func(st *store.Store, h *signing.Signer) error {
+			return a.withList(ctx, func(st *store.Store) error {
 				s, err := lookup(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
-				s, changed, err := st.UnsubscribeSubscriber(ctx, h, s.ID, viaCLI())
+				s, changed, err := st.UnsubscribeSubscriber(ctx, s.ID, viaCLI())
 				if err != nil {
 					return err
 				}
@@ -285,12 +283,12 @@ func (a *app) subscribersEraseCommand() *cobra.Command {
 			if !yes {
 				return fmt.Errorf("erase cannot be undone: add --yes to go ahead: %w", newsletter.ErrInvalid)
 			}
-			return a.withList(ctx, func(st *store.Store, h *signing.Signer) error {
+			return a.withList(ctx, func(st *store.Store) error {
 				s, err := lookup(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
-				if err := st.EraseSubscriber(ctx, h, s.ID, viaCLI()); err != nil {
+				if err := st.EraseSubscriber(ctx, s.ID, viaCLI()); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "erased subscriber %d; the address is on the suppression list\n", s.ID)

@@ -10,13 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
 
 func (a *app) subscribersImportCommand() *cobra.Command {
-	var opts store.ImportOptions
+	var opts newsletter.ImportPolicy
 	var pending bool
 	cmd := &cobra.Command{
 		Use:   "import FILE.csv [--pending] [--activate-pending] [--overwrite]",
@@ -41,13 +41,13 @@ is never made active again; --activate-pending activates pending ones.`,
 	return cmd
 }
 
-func (a *app) importList(ctx context.Context, path string, opts store.ImportOptions) error {
+func (a *app) importList(ctx context.Context, path string, opts newsletter.ImportPolicy) error {
 	in, size, err := a.openInput(path)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	return a.withList(ctx, func(st *store.Store, h *signing.Signer) error {
+	return a.withList(ctx, func(st *store.Store) error {
 		var meter subscribers.Meter
 		ir, err := subscribers.NewImportReader(meter.Reader(in))
 		if err != nil {
@@ -57,7 +57,7 @@ func (a *app) importList(ctx context.Context, path string, opts store.ImportOpti
 		defer p.stop()
 		bad := 0
 		start := time.Now()
-		res, err := st.ImportSubscribers(ctx, h, subscribers.Rows(ir, func(le *subscribers.LineError) {
+		res, err := st.ImportSubscribers(ctx, subscribers.Rows(ir, func(le *subscribers.LineError) {
 			bad++
 			p.println(a.stderr, le.Error())
 		}), opts)

@@ -17,14 +17,13 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
-	"github.com/enews/enews/internal/store"
 )
 
 // Ledger is what the engine needs of the store.
 type Ledger interface {
 	ReclaimExpired(ctx context.Context, issueID int64) (int64, error)
-	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]store.Claimed, error)
-	Record(ctx context.Context, issueID int64, owner string, outs []store.Outcome, bounceThreshold int) error
+	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]newsletter.Lease, error)
+	Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) error
 	IssueStatus(ctx context.Context, id int64) (string, error)
 	NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error)
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
@@ -98,7 +97,7 @@ type Summary struct {
 // ctx's end in-flight messages finish, their outcomes are recorded and every
 // unsent lease is handed back: a SIGTERM makes no duplicates.
 func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, waitRetries bool) (Summary, error) {
-	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan store.Claimed, e.opts.Connections),
+	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan newsletter.Lease, e.opts.Connections),
 		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{})}
 	recordCtx := context.WithoutCancel(ctx)
 	var recWG, sendWG sync.WaitGroup
@@ -137,7 +136,7 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 }
 
 type pending struct {
-	out  store.Outcome
+	out  newsletter.Outcome
 	done chan struct{} // closed once the outcome is committed; nil: nobody waits
 }
 
@@ -146,7 +145,7 @@ type run struct {
 	owner                                      string // this run's lease owner: unique, so leases left at the end are surely ours
 	issue                                      newsletter.Issue
 	compiled                                   *Compiled
-	jobs                                       chan store.Claimed
+	jobs                                       chan newsletter.Lease
 	outcomes                                   chan pending
 	stop                                       chan struct{} // closed when the issue is paused or cancelled
 	stopOnce                                   sync.Once
@@ -261,10 +260,10 @@ func (r *run) claimSize() int {
 	return n
 }
 
-func (r *run) handBack(cs []store.Claimed) {
+func (r *run) handBack(cs []newsletter.Lease) {
 	for _, c := range cs {
 		r.handedBack.Add(1)
-		r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliveryQueued}}
+		r.outcomes <- pending{out: newsletter.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliveryQueued}}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -103,6 +104,24 @@ func TestPermanentFailuresFailAtOnce(t *testing.T) {
 	for _, r := range rows {
 		if r.Attempts != 1 || !strings.Contains(r.Reply, "550") || r.Sub != newsletter.SubscriberBounced {
 			t.Errorf("failed delivery %+v: want 1 attempt, the 550 reply stored, subscriber bounced", r)
+		}
+	}
+	// Like every change of status, the bounce is in the consent log.
+	var events []struct {
+		Event  string `db:"event"`
+		Source string `db:"source"`
+		Hash   string `db:"email_hash"`
+		Email  string `db:"email"`
+	}
+	f.query(t, &events, `SELECT c.event, c.source, c.email_hash, s.email FROM consent_events c
+		JOIN subscribers s ON s.id = c.subscriber_id ORDER BY s.email`)
+	if len(events) != 2 {
+		t.Fatalf("consent events %+v, want one per bounced subscriber", events)
+	}
+	for _, ev := range events {
+		if ev.Event != newsletter.EventBounced || ev.Source != newsletter.SourceDelivery || !bad[ev.Email] ||
+			ev.Hash != pgtest.Hasher(t).HashAddress(ev.Email) {
+			t.Errorf("consent event %+v: want bounced by delivery, keyed hash of a bounced address", ev)
 		}
 	}
 }

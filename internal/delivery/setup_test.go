@@ -107,7 +107,7 @@ func (f *fixture) received() map[string]int {
 	return got
 }
 
-func (f *fixture) stats(t *testing.T) store.DeliveryStats {
+func (f *fixture) stats(t *testing.T) newsletter.DeliveryStats {
 	t.Helper()
 	s, err := f.st.Stats(context.Background(), f.issue.ID)
 	if err != nil {

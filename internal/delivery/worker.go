@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
-	"github.com/enews/enews/internal/store"
 )
 
 // Recipient is one claimed delivery as the sender sees it.
@@ -37,13 +36,13 @@ func (r *run) sender(ctx context.Context) {
 	}
 	for c := range r.jobs {
 		if ctx.Err() != nil || r.stopped() {
-			r.handBack([]store.Claimed{c})
+			r.handBack([]newsletter.Lease{c})
 			continue
 		}
 		if c.Status != newsletter.SubscriberActive {
 			// Unsubscribed (or bounced) since fan-out: never mailed.
 			r.skipped.Add(1)
-			r.outcomes <- pending{out: store.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliverySkipped,
+			r.outcomes <- pending{out: newsletter.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliverySkipped,
 				Reply: "subscriber is " + c.Status}}
 			continue
 		}
@@ -56,7 +55,7 @@ func (r *run) sender(ctx context.Context) {
 		err := e.sender.Send(sendCtx, rcpt, r.compiled, gate)
 		cancel()
 		if errors.Is(err, errRecordFailed) {
-			r.handBack([]store.Claimed{c})
+			r.handBack([]newsletter.Lease{c})
 			continue
 		}
 		out := r.outcome(c, err)
@@ -71,9 +70,9 @@ func (r *run) sender(ctx context.Context) {
 // outcome could not be stored.
 var errRecordFailed = errors.New("delivery: recording outcomes failed; not sending more")
 
-func (r *run) outcome(c store.Claimed, err error) store.Outcome {
+func (r *run) outcome(c newsletter.Lease, err error) newsletter.Outcome {
 	e := r.e
-	out := store.Outcome{SubscriberID: c.SubscriberID}
+	out := newsletter.Outcome{SubscriberID: c.SubscriberID}
 	if err == nil {
 		r.sent.Add(1)
 		out.Status = newsletter.DeliverySent
@@ -117,7 +116,7 @@ func (r *run) recorder(ctx context.Context) {
 				break more
 			}
 		}
-		outs := make([]store.Outcome, len(batch))
+		outs := make([]newsletter.Outcome, len(batch))
 		for i, b := range batch {
 			outs[i] = b.out
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the postgres driver
 
+	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/migrations"
 )
@@ -92,11 +93,23 @@ func EmptyURL(t testing.TB) string {
 	return withDatabase(server, name)
 }
 
-// New returns a Store on a fresh migrated database, closed when the test ends.
+// Hasher is the address hasher of every Store New returns: a signer with a
+// fixed test key.
+func Hasher(t testing.TB) *signing.Signer {
+	t.Helper()
+	s, err := signing.New([]byte("pgtest address hash key, not a secret"))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return s
+}
+
+// New returns a Store on a fresh migrated database, hashing addresses with
+// Hasher, closed when the test ends.
 func New(t testing.TB) *store.Store {
 	t.Helper()
 	u := NewURL(t)
-	st, err := store.Open(context.Background(), store.Options{URL: u, MaxOpenConns: 20})
+	st, err := store.Open(context.Background(), store.Options{URL: u, MaxOpenConns: 20, Hasher: Hasher(t)})
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
-
-	"github.com/enews/enews/internal/store"
 )
 
 // DefaultLockKey is the advisory lock key replicas contend for. Advisory
@@ -16,10 +14,34 @@ import (
 // do not interfere.
 const DefaultLockKey int64 = 0x656e6577735f73 // "enews_s"
 
-// Locker takes the leader lock; store.Store is the real one.
-type Locker interface {
-	TryAdvisoryLock(ctx context.Context, key int64) (*store.AdvisoryLock, bool, error)
+// Lock is a held leader lock (store.AdvisoryLock is the real one).
+type Lock interface {
+	// Check fails once the lock may have been lost.
+	Check(ctx context.Context) error
+	Release(ctx context.Context) error
 }
+
+// Locker takes the leader lock without waiting; ok is false, and nothing is
+// held, when another replica has it.
+type Locker interface {
+	TryLock(ctx context.Context, key int64) (lock Lock, ok bool, err error)
+}
+
+// LockerFunc adapts a function that takes a lock of a concrete type, such
+// as store.Store's TryAdvisoryLock, to Locker.
+func LockerFunc[L Lock](try func(ctx context.Context, key int64) (L, bool, error)) Locker {
+	return lockerFunc(func(ctx context.Context, key int64) (Lock, bool, error) {
+		l, ok, err := try(ctx, key)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		return l, true, nil
+	})
+}
+
+type lockerFunc func(ctx context.Context, key int64) (Lock, bool, error)
+
+func (f lockerFunc) TryLock(ctx context.Context, key int64) (Lock, bool, error) { return f(ctx, key) }
 
 // LeaderConfig tunes a Leader; zero values take the defaults.
 type LeaderConfig struct {
@@ -85,7 +107,7 @@ func (l *Leader) IsLeader() bool { return l.leading.Load() }
 func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context) error) error {
 	failing := false
 	for ctx.Err() == nil {
-		lock, ok, err := l.locker.TryAdvisoryLock(ctx, l.cfg.Key)
+		lock, ok, err := l.locker.TryLock(ctx, l.cfg.Key)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			// Logged when the failures start, not every few seconds after.
@@ -107,7 +129,7 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context) error) 
 }
 
 // term leads until the lead is lost, lead returns or ctx ends.
-func (l *Leader) term(ctx context.Context, lock *store.AdvisoryLock, lead func(ctx context.Context) error) {
+func (l *Leader) term(ctx context.Context, lock Lock, lead func(ctx context.Context) error) {
 	l.leading.Store(true)
 	l.log.Info("leader: leading")
 	termCtx, cancel := context.WithCancel(ctx)
@@ -159,7 +181,7 @@ wait:
 	l.log.Info("leader: stepped down")
 }
 
-func (l *Leader) check(ctx context.Context, lock *store.AdvisoryLock) error {
+func (l *Leader) check(ctx context.Context, lock Lock) error {
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	if err := lock.Check(cctx); err != nil {

@@ -13,7 +13,7 @@ import (
 
 // fastLeader contends and checks often, so take-overs happen quickly.
 func fastLeader(r *replica) *schedule.Leader {
-	return schedule.NewLeader(r.st, schedule.LeaderConfig{
+	return schedule.NewLeader(schedule.LockerFunc(r.st.TryAdvisoryLock), schedule.LeaderConfig{
 		RetryInterval: 50 * time.Millisecond, CheckInterval: 50 * time.Millisecond, Timeout: 5 * time.Second,
 	}, r.log)
 }

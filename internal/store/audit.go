@@ -28,7 +28,7 @@ type auditRow struct {
 // of the database's id and clock and ip.
 func (s *Store) AppendAudit(ctx context.Context, e newsletter.AuditEntry, ip netip.Addr) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (actor, action, target, detail, ip)
-		VALUES ($1, $2, $3, $4, CAST($5 AS inet))`, e.Actor, e.Action, e.Target, e.Detail, Consent{IP: ip}.ip())
+		VALUES ($1, $2, $3, $4, CAST($5 AS inet))`, e.Actor, e.Action, e.Target, e.Detail, inet(ip))
 	return wrap("append audit "+e.Action, err)
 }
 
@@ -68,6 +68,6 @@ func (s *Store) LoginFailures(ctx context.Context, email string, ip netip.Addr, 
 			(SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND lower(target) = lower($1) AND at > now() - make_interval(secs => $3)),
 			(SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND ip = CAST($2 AS inet)
 				AND at > now() - make_interval(secs => $3))`,
-		strings.TrimSpace(email), Consent{IP: ip}.ip(), window.Seconds()).Scan(&byAccount, &byClient)
+		strings.TrimSpace(email), inet(ip), window.Seconds()).Scan(&byAccount, &byClient)
 	return byAccount, byClient, wrap("login failures", err)
 }

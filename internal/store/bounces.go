@@ -17,18 +17,6 @@ const (
 	BounceComplaint = "complaint"
 )
 
-// Consent events and sources written for bounces, complaints and mailto
-// unsubscribes.
-const (
-	EventBounced    = "bounced"
-	EventComplained = "complained"
-
-	SourceDelivery = "delivery" // a delivery status notification, or the reply at send time
-	SourceWebhook  = "webhook"  // a relay's webhook
-	SourceFeedback = "feedback" // a feedback loop's complaint report (ARF)
-	SourceMailto   = "mailto"   // a message to the List-Unsubscribe mailto address
-)
-
 // Bounce is one bounce or complaint report, attributed to a subscriber.
 type Bounce struct {
 	IssueID      int64 // 0 when the report names no issue we can trust
@@ -69,7 +57,7 @@ const (
 // complaint makes them complained and suppresses the address. A status
 // change writes a consent event with c. A subscriber that no longer exists
 // is newsletter.ErrNotFound.
-func (s *Store) RecordBounce(ctx context.Context, h Hasher, b Bounce, p BouncePolicy, c Consent) (BounceResult, error) {
+func (s *Store) RecordBounce(ctx context.Context, b Bounce, p BouncePolicy, c newsletter.Consent) (BounceResult, error) {
 	var res BounceResult
 	err := s.inTx(ctx, "record bounce", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, b.SubscriberID)
@@ -103,7 +91,10 @@ func (s *Store) RecordBounce(ctx context.Context, h Hasher, b Bounce, p BouncePo
 			b.SubscriberID, next); err != nil {
 			return wrap("update subscriber", err)
 		}
-		hash := h.HashAddress(email)
+		hash, err := s.hash(email)
+		if err != nil {
+			return err
+		}
 		if next == newsletter.SubscriberComplained {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'complained')
 				ON CONFLICT (email_hash) DO NOTHING`, hash); err != nil {
@@ -123,7 +114,7 @@ func bounceEffect(ctx context.Context, tx *sqlx.Tx, b Bounce, status string, p B
 	switch b.Type {
 	case BounceComplaint:
 		// A complaint is the strongest mark: it replaces any other status.
-		return EventComplained, newsletter.SubscriberComplained, nil
+		return newsletter.EventComplained, newsletter.SubscriberComplained, nil
 	case BounceHard:
 		var n int
 		if err := tx.GetContext(ctx, &n, `UPDATE subscribers SET bounce_count = bounce_count + 1
@@ -131,7 +122,7 @@ func bounceEffect(ctx context.Context, tx *sqlx.Tx, b Bounce, status string, p B
 			return "", "", wrap("count hard bounce", err)
 		}
 		if mailable && n >= max(p.HardThreshold, 1) {
-			return EventBounced, newsletter.SubscriberBounced, nil
+			return newsletter.EventBounced, newsletter.SubscriberBounced, nil
 		}
 	case BounceSoft:
 		var n int
@@ -140,7 +131,7 @@ func bounceEffect(ctx context.Context, tx *sqlx.Tx, b Bounce, status string, p B
 			return "", "", wrap("count soft bounces", err)
 		}
 		if mailable && n >= max(p.SoftThreshold, 1) {
-			return EventBounced, newsletter.SubscriberBounced, nil
+			return newsletter.EventBounced, newsletter.SubscriberBounced, nil
 		}
 	default:
 		return "", "", fmt.Errorf("%w: bounce type %q", newsletter.ErrInvalid, b.Type)

@@ -11,60 +11,34 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// Consent event names, as the consent_events table spells them.
-const (
-	EventSubscribed   = "subscribed"
-	EventConfirmed    = "confirmed"
-	EventResubscribed = "resubscribed"
-	EventUnsubscribed = "unsubscribed"
-	EventErased       = "erased"
-	EventImported     = "imported"
-)
-
-// Consent sources: where a change came from.
-const (
-	SourceForm     = "form"      // the public subscribe form
-	SourceLink     = "link"      // a signed link's page (confirm, unsubscribe button)
-	SourceOneClick = "one-click" // RFC 8058 POST from a mailbox provider
-	SourceImport   = "import"
-	SourceAPI      = "api"
-	SourceCLI      = "cli"
-)
-
-// Consent says who made a change, for the consent log. Every method that
-// changes a subscriber's status writes one event with it, in the same
-// transaction as the change.
-type Consent struct {
-	Source string
-	IP     netip.Addr // the client's address; the zero Addr when there is none
-}
-
-// ConsentEvent is one line of the append-only consent log.
-type ConsentEvent struct {
+// consentEventRow scans one line of the consent log.
+type consentEventRow struct {
 	ID        int64     `db:"id"`
 	Event     string    `db:"event"`
 	Source    string    `db:"source"`
-	IP        string    `db:"ip"` // empty when none was recorded
+	IP        string    `db:"ip"`
 	CreatedAt time.Time `db:"created_at"`
 }
 
-func (c Consent) ip() *string {
-	if !c.IP.IsValid() {
+// inet is a client's address as an inet column takes it, or NULL for the
+// zero Addr.
+func inet(ip netip.Addr) *string {
+	if !ip.IsValid() {
 		return nil
 	}
-	s := c.IP.Unmap().String()
+	s := ip.Unmap().String()
 	return &s
 }
 
 // logConsent appends one event. subscriberID 0 writes no subscriber link:
 // that is how an erase is logged, with only the hash left.
-func logConsent(ctx context.Context, tx *sqlx.Tx, subscriberID int64, emailHash, event string, c Consent) error {
+func logConsent(ctx context.Context, tx *sqlx.Tx, subscriberID int64, emailHash, event string, c newsletter.Consent) error {
 	var sid *int64
 	if subscriberID != 0 {
 		sid = &subscriberID
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, email_hash, event, source, ip)
-		VALUES ($1, $2, $3, $4, CAST($5 AS inet))`, sid, emailHash, event, c.Source, c.ip())
+		VALUES ($1, $2, $3, $4, CAST($5 AS inet))`, sid, emailHash, event, c.Source, inet(c.IP))
 	if err != nil {
 		return wrap(fmt.Sprintf("consent event %s", event), err)
 	}
@@ -72,25 +46,16 @@ func logConsent(ctx context.Context, tx *sqlx.Tx, subscriberID int64, emailHash,
 }
 
 // ConsentEvents lists a subscriber's consent log, oldest first.
-func (s *Store) ConsentEvents(ctx context.Context, subscriberID int64) ([]ConsentEvent, error) {
-	var out []ConsentEvent
-	err := s.db.SelectContext(ctx, &out, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
+func (s *Store) ConsentEvents(ctx context.Context, subscriberID int64) ([]newsletter.ConsentEvent, error) {
+	var rows []consentEventRow
+	err := s.db.SelectContext(ctx, &rows, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
 		FROM consent_events WHERE subscriber_id = $1 ORDER BY id`, subscriberID)
 	if err != nil {
 		return nil, wrap("consent events", err)
 	}
-	return out, nil
-}
-
-// ConsentEventsByHash lists the events kept for an address hash, oldest
-// first: after an erase they are all that is left, and they still answer
-// "when did this address consent, and when was it erased".
-func (s *Store) ConsentEventsByHash(ctx context.Context, emailHash string) ([]ConsentEvent, error) {
-	var out []ConsentEvent
-	err := s.db.SelectContext(ctx, &out, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
-		FROM consent_events WHERE email_hash = $1 ORDER BY id`, emailHash)
-	if err != nil {
-		return nil, wrap("consent events by hash", err)
+	out := make([]newsletter.ConsentEvent, len(rows))
+	for i, r := range rows {
+		out[i] = newsletter.ConsentEvent{ID: r.ID, Event: r.Event, Source: r.Source, IP: r.IP, CreatedAt: r.CreatedAt}
 	}
 	return out, nil
 }
@@ -109,23 +74,22 @@ func lockSubscriber(ctx context.Context, tx *sqlx.Tx, id int64) (email, status s
 
 // ConfirmSubscriber activates a subscriber who followed a confirmation
 // link: pending becomes active (confirmed), unsubscribed or bounced comes
-// back (resubscribed). changed is false when it was active already. A
-// complaint or a suppression is newsletter.ErrConflict: only staff may undo those.
-func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub newsletter.Subscriber, changed bool, err error) {
+// back (resubscribed), as newsletter.ConfirmEvent rules. changed is false
+// when it was active already. A complaint or a suppression is
+// newsletter.ErrConflict: only staff may undo those.
+func (s *Store) ConfirmSubscriber(ctx context.Context, id int64, c newsletter.Consent) (sub newsletter.Subscriber, changed bool, err error) {
 	err = s.inTx(ctx, "confirm subscriber", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		hash := h.HashAddress(email)
-		event := EventConfirmed
-		switch status {
-		case newsletter.SubscriberActive:
-			return nil
-		case newsletter.SubscriberComplained:
-			return fmt.Errorf("%w: subscriber complained; only staff can reactivate", newsletter.ErrConflict)
-		case newsletter.SubscriberUnsubscribed, newsletter.SubscriberBounced:
-			event = EventResubscribed
+		event, err := newsletter.ConfirmEvent(status)
+		if err != nil || event == "" {
+			return err
+		}
+		hash, err := s.hash(email)
+		if err != nil {
+			return err
 		}
 		if err := refuseSuppressed(ctx, tx, hash); err != nil {
 			return err
@@ -148,14 +112,18 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, h Hasher, id int64, c Con
 // UnsubscribeSubscriber takes a subscriber off the list. It is idempotent:
 // changed is false when there was nothing to do (already unsubscribed, or
 // complained, which stays the stronger mark).
-func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c Consent) (sub newsletter.Subscriber, changed bool, err error) {
+func (s *Store) UnsubscribeSubscriber(ctx context.Context, id int64, c newsletter.Consent) (sub newsletter.Subscriber, changed bool, err error) {
 	err = s.inTx(ctx, "unsubscribe", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if status == newsletter.SubscriberUnsubscribed || status == newsletter.SubscriberComplained {
+		if !newsletter.Unsubscribes(status) {
 			return nil
+		}
+		hash, err := s.hash(email)
+		if err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now(),
 			updated_at = now() WHERE id = $1`, id)
@@ -163,7 +131,7 @@ func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c
 			return wrap("update", err)
 		}
 		changed = true
-		return logConsent(ctx, tx, id, h.HashAddress(email), EventUnsubscribed, c)
+		return logConsent(ctx, tx, id, hash, newsletter.EventUnsubscribed, c)
 	})
 	if err != nil {
 		return newsletter.Subscriber{}, false, err
@@ -177,13 +145,16 @@ func (s *Store) UnsubscribeSubscriber(ctx context.Context, h Hasher, id int64, c
 // address is never mailed or imported again by mistake, and in the consent
 // log, whose earlier events lose their link to the row but keep the hash.
 // Delivery history goes with the row.
-func (s *Store) EraseSubscriber(ctx context.Context, h Hasher, id int64, c Consent) error {
+func (s *Store) EraseSubscriber(ctx context.Context, id int64, c newsletter.Consent) error {
 	return s.inTx(ctx, "erase subscriber", func(tx *sqlx.Tx) error {
 		email, _, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		hash := h.HashAddress(email)
+		hash, err := s.hash(email)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'erased')
 			ON CONFLICT (email_hash) DO NOTHING`, hash); err != nil {
 			return wrap("suppress", err)
@@ -191,6 +162,6 @@ func (s *Store) EraseSubscriber(ctx context.Context, h Hasher, id int64, c Conse
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id = $1`, id); err != nil {
 			return wrap("delete", err)
 		}
-		return logConsent(ctx, tx, 0, hash, EventErased, c)
+		return logConsent(ctx, tx, 0, hash, newsletter.EventErased, c)
 	})
 }

@@ -5,17 +5,18 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// Claimed is one leased delivery with what the sender needs.
-type Claimed struct {
+// leaseRow scans one claimed delivery.
+type leaseRow struct {
 	SubscriberID int64  `db:"subscriber_id"`
 	Email        string `db:"email"`
 	Name         string `db:"name"`
-	Status       string `db:"status"` // the subscriber's status now
+	Status       string `db:"status"`
 	Attempts     int    `db:"attempts"`
 }
 
@@ -35,9 +36,9 @@ func (s *Store) ReclaimExpired(ctx context.Context, issueID int64) (int64, error
 // Claim leases up to n due deliveries of a sending issue to owner. Rows locked
 // by another sender are skipped, so any number of senders in any number of
 // processes share the work without further coordination.
-func (s *Store) Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]Claimed, error) {
-	var out []Claimed
-	err := s.db.SelectContext(ctx, &out, `
+func (s *Store) Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]newsletter.Lease, error) {
+	var rows []leaseRow
+	err := s.db.SelectContext(ctx, &rows, `
 		WITH c AS (
 			SELECT d.subscriber_id FROM deliveries d
 			WHERE d.issue_id = $1 AND d.status IN ('queued', 'retry') AND d.next_attempt_at <= now()
@@ -54,24 +55,21 @@ func (s *Store) Claim(ctx context.Context, issueID int64, owner string, n int, l
 	if err != nil {
 		return nil, wrap("claim deliveries", err)
 	}
+	out := make([]newsletter.Lease, len(rows))
+	for i, r := range rows {
+		out[i] = newsletter.Lease(r)
+	}
 	return out, nil
-}
-
-// Outcome is the result of one delivery attempt.
-type Outcome struct {
-	SubscriberID int64
-	Status       string // sent, failed, retry, skipped, or queued to hand back unsent
-	Reply        string
-	MessageID    string
-	NextAttempt  time.Time // for retry
-	HardBounce   bool
 }
 
 // Record writes a batch of outcomes and counts hard bounces against their
 // subscribers (who become bounced at the threshold) in one statement: one
 // round trip, atomic without an explicit transaction. Senders wait for it
-// before their next message, so its latency bounds throughput.
-func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []Outcome, bounceThreshold int) error {
+// before their next message, so its latency bounds throughput. A batch with
+// hard bounces runs in a transaction instead, which also writes a bounced
+// consent event for each subscriber the bounces took off the list, like
+// every other change of status.
+func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) error {
 	if len(outs) == 0 {
 		return nil
 	}
@@ -81,8 +79,12 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	mids := make([]string, len(outs))
 	next := make([]time.Time, len(outs))
 	hard := make([]bool, len(outs))
+	var bounced []int64
 	now := time.Now()
 	for i, o := range outs {
+		if o.HardBounce {
+			bounced = append(bounced, o.SubscriberID)
+		}
 		ids[i], statuses[i], replies[i], mids[i], hard[i] = o.SubscriberID, o.Status, o.Reply, o.MessageID, o.HardBounce
 		next[i] = o.NextAttempt
 		if next[i].IsZero() {
@@ -93,10 +95,62 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	if err != nil {
 		return err
 	}
-	_, err = stmt.ExecContext(ctx,
-		issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
-		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold)
-	return wrap("record outcomes", err)
+	args := []any{issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
+		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold}
+	if len(bounced) == 0 {
+		_, err = stmt.ExecContext(ctx, args...)
+		return wrap("record outcomes", err)
+	}
+	return s.inTx(ctx, "record outcomes", func(tx *sqlx.Tx) error {
+		before, err := bounceStatuses(ctx, tx, bounced)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+			return wrap("record", err)
+		}
+		after, err := bounceStatuses(ctx, tx, bounced)
+		if err != nil {
+			return err
+		}
+		for id, cur := range after {
+			if cur.Status != newsletter.SubscriberBounced || before[id].Status == newsletter.SubscriberBounced {
+				continue
+			}
+			hash, err := s.hash(cur.Email)
+			if err != nil {
+				return err
+			}
+			if err := logConsent(ctx, tx, id, hash, newsletter.EventBounced,
+				newsletter.Consent{Source: newsletter.SourceDelivery}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// subscriberState is a subscriber's address and status at one moment.
+type subscriberState struct {
+	ID     int64  `db:"id"`
+	Email  string `db:"email"`
+	Status string `db:"status"`
+}
+
+// bounceStatuses reads, and locks until tx ends, the status of the
+// subscribers a batch hard-bounced, so the states read before and after
+// Record's statement are the only ones.
+func bounceStatuses(ctx context.Context, tx *sqlx.Tx, ids []int64) (map[int64]subscriberState, error) {
+	var rows []subscriberState
+	if err := tx.SelectContext(ctx, &rows, `SELECT id, email, status FROM subscribers
+		WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Int64Array(ids)); err != nil {
+		return nil, wrap("bounced subscribers", err)
+	}
+	out := make(map[int64]subscriberState, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
 }
 
 // recordSQL is Record's statement, prepared once per Store: it runs on the
@@ -136,16 +190,8 @@ func (s *Store) recordStmt(ctx context.Context) (*sql.Stmt, error) {
 	return s.record, nil
 }
 
-// DeliveryStats summarises one issue's ledger.
-type DeliveryStats struct {
-	ByStatus     map[string]int64
-	InDoubt      int64
-	SentLastMin  int64
-	RecentErrors []DeliveryError
-}
-
-// DeliveryError is a recent failed or retried delivery.
-type DeliveryError struct {
+// deliveryErrorRow scans one recent failed or retried delivery.
+type deliveryErrorRow struct {
 	SubscriberID int64     `db:"subscriber_id"`
 	Status       string    `db:"status"`
 	Attempts     int       `db:"attempts"`
@@ -153,18 +199,9 @@ type DeliveryError struct {
 	At           time.Time `db:"updated_at"`
 }
 
-// Total counts every delivery in the ledger.
-func (d DeliveryStats) Total() int64 {
-	var n int64
-	for _, c := range d.ByStatus {
-		n += c
-	}
-	return n
-}
-
 // Stats reads the ledger counts of one issue.
-func (s *Store) Stats(ctx context.Context, issueID int64) (DeliveryStats, error) {
-	st := DeliveryStats{ByStatus: map[string]int64{}}
+func (s *Store) Stats(ctx context.Context, issueID int64) (newsletter.DeliveryStats, error) {
+	st := newsletter.DeliveryStats{ByStatus: map[string]int64{}}
 	var rows []struct {
 		Status string `db:"status"`
 		N      int64  `db:"n"`
@@ -182,9 +219,13 @@ func (s *Store) Stats(ctx context.Context, issueID int64) (DeliveryStats, error)
 	if err != nil {
 		return st, wrap("delivery stats", err)
 	}
-	err = s.db.SelectContext(ctx, &st.RecentErrors, `SELECT subscriber_id, status, attempts, last_reply, updated_at
+	var errs []deliveryErrorRow
+	err = s.db.SelectContext(ctx, &errs, `SELECT subscriber_id, status, attempts, last_reply, updated_at
 		FROM deliveries WHERE issue_id = $1 AND status IN ('failed', 'retry') AND last_reply <> ''
 		ORDER BY updated_at DESC LIMIT 5`, issueID)
+	for _, e := range errs {
+		st.RecentErrors = append(st.RecentErrors, newsletter.DeliveryError(e))
+	}
 	return st, wrap("delivery stats", err)
 }
 

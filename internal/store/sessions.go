@@ -43,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ip netip.Addr, 
 			return wrap("sweep sessions", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at, expires_at, ip)
-			VALUES ($1, $2, $3, $3, $4, CAST($5 AS inet))`, hashToken(token), userID, now, now.Add(t.Lifetime), Consent{IP: ip}.ip()); err != nil {
+			VALUES ($1, $2, $3, $3, $4, CAST($5 AS inet))`, hashToken(token), userID, now, now.Add(t.Lifetime), inet(ip)); err != nil {
 			return wrap("insert", err)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE console_users SET last_login_at = $2 WHERE id = $1`, userID, now)

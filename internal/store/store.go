@@ -23,11 +23,16 @@ type Options struct {
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
+	// Hasher keys the address hashes kept in the consent log and on the
+	// suppression list. Without it, methods that change a subscriber's
+	// status fail; migrations and items need none.
+	Hasher Hasher
 }
 
 // Store is the database handle shared by all of enews.
 type Store struct {
-	db *sqlx.DB
+	db     *sqlx.DB
+	hasher Hasher
 
 	recordMu sync.Mutex // guards record, prepared on first use
 	record   *sql.Stmt
@@ -48,7 +53,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.ConnMaxLifetime > 0 {
 		db.SetConnMaxLifetime(opts.ConnMaxLifetime)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, hasher: opts.Hasher}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err

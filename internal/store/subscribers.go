@@ -65,16 +65,18 @@ const subscriberColumns = `id, email, name, status, attributes, created_at, upda
 // AddSubscriber puts a new address on the list with status pending or
 // active (staff vouch for the consent). An address already on the list is
 // newsletter.ErrConflict; a suppressed one is ErrSuppressed.
-func (s *Store) AddSubscriber(ctx context.Context, h Hasher, sub newsletter.Subscriber, c Consent) (newsletter.Subscriber, error) {
-	if sub.Status == "" {
-		sub.Status = newsletter.SubscriberActive
+func (s *Store) AddSubscriber(ctx context.Context, sub newsletter.Subscriber, c newsletter.Consent) (newsletter.Subscriber, error) {
+	status, err := newsletter.CheckNewStatus(sub.Status)
+	if err != nil {
+		return newsletter.Subscriber{}, fmt.Errorf("store: add subscriber: %w", err)
 	}
-	if sub.Status != newsletter.SubscriberActive && sub.Status != newsletter.SubscriberPending {
-		return newsletter.Subscriber{}, fmt.Errorf("store: add subscriber: %w: status must be active or pending", newsletter.ErrInvalid)
+	sub.Status = status
+	hash, err := s.hash(sub.Email)
+	if err != nil {
+		return newsletter.Subscriber{}, err
 	}
-	hash := h.HashAddress(sub.Email)
 	var out newsletter.Subscriber
-	err := s.inTx(ctx, "add subscriber", func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, "add subscriber", func(tx *sqlx.Tx) error {
 		if err := refuseSuppressed(ctx, tx, hash); err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func (s *Store) AddSubscriber(ctx context.Context, h Hasher, sub newsletter.Subs
 			return fmt.Errorf("%w: address is already on the list", newsletter.ErrConflict)
 		}
 		out = rows[0].subscriber()
-		return logConsent(ctx, tx, out.ID, hash, EventSubscribed, c)
+		return logConsent(ctx, tx, out.ID, hash, newsletter.EventSubscribed, c)
 	})
 	return out, err
 }
@@ -106,10 +108,13 @@ type SubscribeResult struct {
 // pending; an unsubscribed or bounced one asks again. Either way a
 // confirmation is due. An existing row is never changed here (not even its
 // name): anyone can type anyone's address into the form.
-func (s *Store) Subscribe(ctx context.Context, h Hasher, email, name string, c Consent) (SubscribeResult, error) {
-	hash := h.HashAddress(email)
+func (s *Store) Subscribe(ctx context.Context, email, name string, c newsletter.Consent) (SubscribeResult, error) {
+	hash, err := s.hash(email)
+	if err != nil {
+		return SubscribeResult{}, err
+	}
 	var res SubscribeResult
-	err := s.inTx(ctx, "subscribe", func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, "subscribe", func(tx *sqlx.Tx) error {
 		if err := refuseSuppressed(ctx, tx, hash); err != nil {
 			if errors.Is(err, ErrSuppressed) {
 				// Erased or blocked: nothing is stored or sent, and the
@@ -132,14 +137,16 @@ func (s *Store) Subscribe(ctx context.Context, h Hasher, email, name string, c C
 			return wrap("insert", err)
 		}
 		res.ID = r.ID
-		switch {
-		case r.Inserted, r.Status == newsletter.SubscriberUnsubscribed, r.Status == newsletter.SubscriberBounced:
-			res.SendConfirm = true
-			return logConsent(ctx, tx, r.ID, hash, EventSubscribed, c)
-		case r.Status == newsletter.SubscriberPending:
+		logEvent := true
+		if !r.Inserted {
+			res.SendConfirm, logEvent = newsletter.SignUpConfirms(r.Status)
+		} else {
 			res.SendConfirm = true
 		}
-		return nil
+		if !logEvent {
+			return nil
+		}
+		return logConsent(ctx, tx, r.ID, hash, newsletter.EventSubscribed, c)
 	})
 	return res, err
 }

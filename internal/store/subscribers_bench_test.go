@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
@@ -47,7 +48,6 @@ func BenchmarkImport1M(b *testing.B) {
 		n, _ = strconv.Atoi(s)
 	}
 	path := writeListFile(b, n)
-	h := testSigner(b)
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
@@ -61,7 +61,7 @@ func BenchmarkImport1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := st.ImportSubscribers(ctx, h, subscribers.Rows(ir, nil), store.ImportOptions{})
+		res, err := st.ImportSubscribers(ctx, subscribers.Rows(ir, nil), newsletter.ImportPolicy{})
 		_ = f.Close()
 		if err != nil || res.Inserted != int64(n) {
 			b.Fatalf("import: %+v, %v", res, err)
@@ -87,7 +87,7 @@ func BenchmarkExport1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.ImportSubscribers(ctx, testSigner(b), subscribers.Rows(ir, nil), store.ImportOptions{}); err != nil {
+	if _, err := st.ImportSubscribers(ctx, subscribers.Rows(ir, nil), newsletter.ImportPolicy{}); err != nil {
 		b.Fatal(err)
 	}
 	_ = f.Close()

@@ -15,51 +15,26 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// ImportOptions decide what an import does with addresses it finds.
-type ImportOptions struct {
-	// Status for new addresses: active (default: staff vouch for the
-	// consent) or pending.
-	Status string
-	// ActivatePending makes existing pending addresses active. Nothing
-	// makes an unsubscribed, bounced, complained or erased address active.
-	ActivatePending bool
-	// Overwrite gives existing addresses the file's name (when not empty)
-	// and merges its attributes into theirs.
-	Overwrite bool
-	// Source is the consent source logged for the import ("import" when
-	// empty; the admin API passes "api").
-	Source string
-}
-
-// ImportResult counts what an import did with the rows it was given.
-type ImportResult struct {
-	Rows       int64 // good rows received
-	Duplicates int64 // repeats of an address earlier in the same file
-	Suppressed int64 // erased or blocked addresses, skipped
-	Inserted   int64 // new on the list
-	Activated  int64 // pending made active (ActivatePending)
-	Updated    int64 // name or attributes overwritten (Overwrite)
-	Existing   int64 // already on the list, the activated and updated among them
-}
-
 // ImportSubscribers adds rows to the list in one transaction: either the
 // whole import lands or none of it. The rows stream through COPY into a
 // temporary table, so memory stays flat however many there are, and are
 // then merged with a few set-based statements rather than one per row.
 // Rows must be normalised already; Status and ID of each are ignored.
 // The sequence ending with an error aborts the import.
-func (s *Store) ImportSubscribers(ctx context.Context, h Hasher, rows iter.Seq2[newsletter.Subscriber, error], opts ImportOptions) (ImportResult, error) {
-	if opts.Status == "" {
-		opts.Status = newsletter.SubscriberActive
+func (s *Store) ImportSubscribers(ctx context.Context, rows iter.Seq2[newsletter.Subscriber, error], opts newsletter.ImportPolicy) (newsletter.ImportResult, error) {
+	status, err := newsletter.CheckNewStatus(opts.Status)
+	if err != nil {
+		return newsletter.ImportResult{}, fmt.Errorf("store: import: %w", err)
 	}
-	if opts.Status != newsletter.SubscriberActive && opts.Status != newsletter.SubscriberPending {
-		return ImportResult{}, fmt.Errorf("store: import: %w: status must be active or pending", newsletter.ErrInvalid)
-	}
+	opts.Status = status
 	if opts.Source == "" {
-		opts.Source = SourceImport
+		opts.Source = newsletter.SourceImport
 	}
-	var res ImportResult
-	err := s.inTx(ctx, "import subscribers", func(tx *sqlx.Tx) error {
+	if s.hasher == nil {
+		return newsletter.ImportResult{}, errNoHasher
+	}
+	var res newsletter.ImportResult
+	err = s.inTx(ctx, "import subscribers", func(tx *sqlx.Tx) error {
 		// Sorting and joining a million rows in memory rather than on disk;
 		// LOCAL ends with the transaction.
 		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
@@ -70,7 +45,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, h Hasher, rows iter.Seq2[
 				attributes jsonb, email_hash text NOT NULL) ON COMMIT DROP`); err != nil {
 			return wrap("staging table", err)
 		}
-		n, err := copyRows(ctx, tx, h, rows)
+		n, err := copyRows(ctx, tx, s.hasher, rows)
 		if err != nil {
 			return err
 		}
@@ -78,7 +53,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, h Hasher, rows iter.Seq2[
 		return mergeImport(ctx, tx, opts, &res)
 	})
 	if err != nil {
-		return ImportResult{}, err
+		return newsletter.ImportResult{}, err
 	}
 	return res, nil
 }
@@ -176,7 +151,7 @@ func prepareRows(ctx context.Context, h Hasher, rows iter.Seq2[newsletter.Subscr
 // the whole set; the order matters: duplicates and suppressed addresses
 // leave first, existing addresses are updated before new ones are inserted
 // so none is counted twice.
-func mergeImport(ctx context.Context, tx *sqlx.Tx, opts ImportOptions, res *ImportResult) error {
+func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
 	// One row per address, the first in the file winning.
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_set ON COMMIT DROP AS
 		SELECT DISTINCT ON (lower(email)) lower(email) AS lemail, email, name, attributes, email_hash
@@ -233,7 +208,7 @@ func mergeImport(ctx context.Context, tx *sqlx.Tx, opts ImportOptions, res *Impo
 // commits the same address meanwhile can still collide: the statement then
 // fails with a unique violation, is undone to the savepoint and runs again
 // with ON CONFLICT, which waits for such rows and skips them.
-func insertNew(ctx context.Context, tx *sqlx.Tx, opts ImportOptions) (int64, error) {
+func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy) (int64, error) {
 	const q = `WITH n AS (
 			INSERT INTO subscribers (email, name, status, attributes, confirmed_at)
 			SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END

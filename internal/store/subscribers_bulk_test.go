@@ -18,14 +18,14 @@ import (
 
 // importCSV runs a CSV file through the reader and the store, as the CLI
 // does, and returns the result and the refused lines.
-func importCSV(t *testing.T, st *store.Store, h store.Hasher, file string, opts store.ImportOptions) (store.ImportResult, []string) {
+func importCSV(t *testing.T, st *store.Store, file string, opts newsletter.ImportPolicy) (newsletter.ImportResult, []string) {
 	t.Helper()
 	ir, err := subscribers.NewImportReader(strings.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var bad []string
-	res, err := st.ImportSubscribers(context.Background(), h, subscribers.Rows(ir, func(le *subscribers.LineError) {
+	res, err := st.ImportSubscribers(context.Background(), subscribers.Rows(ir, func(le *subscribers.LineError) {
 		bad = append(bad, le.Error())
 	}), opts)
 	if err != nil {
@@ -47,7 +47,7 @@ func status(t *testing.T, st *store.Store, email string) string {
 }
 
 func TestImportWithBadLines(t *testing.T) {
-	st, h := pgtest.New(t), testSigner(t)
+	st := pgtest.New(t)
 	file := "email,name,city\n" +
 		"a@example.org,Anna,Bern\n" + // 2
 		"not-an-address,X,Y\n" + // 3
@@ -56,8 +56,8 @@ func TestImportWithBadLines(t *testing.T) {
 		"\"d@example.org\",\"Dan\nny\",Z\n" + // 6-7: line break in a field
 		"e@example.org,<script>alert(1)</script>,'; DROP TABLE subscribers;--\n" + // 8
 		"A@EXAMPLE.org,Again,Zug\n" // 9: duplicate of line 2
-	res, bad := importCSV(t, st, h, file, store.ImportOptions{})
-	want := store.ImportResult{Rows: 3, Duplicates: 1, Inserted: 2}
+	res, bad := importCSV(t, st, file, newsletter.ImportPolicy{})
+	want := newsletter.ImportResult{Rows: 3, Duplicates: 1, Inserted: 2}
 	if res != want {
 		t.Errorf("result %+v, want %+v", res, want)
 	}
@@ -84,38 +84,38 @@ func TestImportWithBadLines(t *testing.T) {
 }
 
 func TestReimportNeverResurrects(t *testing.T) {
-	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	st, ctx := pgtest.New(t), context.Background()
 	file := "email,name\nactive@example.org,A\nunsub@example.org,U\nbounced@example.org,B\npending@example.org,P\nerased@example.org,E\n"
-	importCSV(t, st, h, file, store.ImportOptions{})
+	importCSV(t, st, file, newsletter.ImportPolicy{})
 	set := func(email, status string) {
 		if _, err := st.DB().ExecContext(ctx, `UPDATE subscribers SET status = $2 WHERE email = $1`, email, status); err != nil {
 			t.Fatal(err)
 		}
 	}
 	unsub, _ := st.SubscriberByEmail(ctx, "unsub@example.org")
-	if _, _, err := st.UnsubscribeSubscriber(ctx, h, unsub.ID, viaCLI()); err != nil {
+	if _, _, err := st.UnsubscribeSubscriber(ctx, unsub.ID, viaCLI()); err != nil {
 		t.Fatal(err)
 	}
 	set("bounced@example.org", newsletter.SubscriberBounced)
 	set("pending@example.org", newsletter.SubscriberPending)
 	erased, _ := st.SubscriberByEmail(ctx, "erased@example.org")
-	if err := st.EraseSubscriber(ctx, h, erased.ID, viaCLI()); err != nil {
+	if err := st.EraseSubscriber(ctx, erased.ID, viaCLI()); err != nil {
 		t.Fatal(err)
 	}
 
 	tests := []struct {
 		name string
-		opts store.ImportOptions
-		want store.ImportResult
+		opts newsletter.ImportPolicy
+		want newsletter.ImportResult
 		pend string // status of pending@ afterwards
 	}{
-		{"plain re-import", store.ImportOptions{}, store.ImportResult{Rows: 5, Suppressed: 1, Existing: 4}, "pending"},
-		{"overwrite", store.ImportOptions{Overwrite: true}, store.ImportResult{Rows: 5, Suppressed: 1, Existing: 4}, "pending"},
-		{"activate pending", store.ImportOptions{ActivatePending: true}, store.ImportResult{Rows: 5, Suppressed: 1, Activated: 1, Existing: 4}, "active"},
+		{"plain re-import", newsletter.ImportPolicy{}, newsletter.ImportResult{Rows: 5, Suppressed: 1, Existing: 4}, "pending"},
+		{"overwrite", newsletter.ImportPolicy{Overwrite: true}, newsletter.ImportResult{Rows: 5, Suppressed: 1, Existing: 4}, "pending"},
+		{"activate pending", newsletter.ImportPolicy{ActivatePending: true}, newsletter.ImportResult{Rows: 5, Suppressed: 1, Activated: 1, Existing: 4}, "active"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, bad := importCSV(t, st, h, strings.ToUpper(file[:10])+file[10:], tt.opts)
+			res, bad := importCSV(t, st, strings.ToUpper(file[:10])+file[10:], tt.opts)
 			if res != tt.want || len(bad) != 0 {
 				t.Errorf("result %+v %q, want %+v", res, bad, tt.want)
 			}
@@ -129,7 +129,7 @@ func TestReimportNeverResurrects(t *testing.T) {
 			}
 		})
 	}
-	res, _ := importCSV(t, st, h, "email,name,plan\nactive@example.org,Renamed,pro\n", store.ImportOptions{Overwrite: true})
+	res, _ := importCSV(t, st, "email,name,plan\nactive@example.org,Renamed,pro\n", newsletter.ImportPolicy{Overwrite: true})
 	a, _ := st.SubscriberByEmail(ctx, "active@example.org")
 	if res.Updated != 1 || a.Name != "Renamed" || a.Attributes["plan"] != "pro" {
 		t.Errorf("overwrite: %+v, %+v", res, a)
@@ -137,20 +137,20 @@ func TestReimportNeverResurrects(t *testing.T) {
 }
 
 func TestImportIsAllOrNothing(t *testing.T) {
-	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
+	st, ctx := pgtest.New(t), context.Background()
 	boom := errors.New("disk on fire")
 	rows := func(yield func(newsletter.Subscriber, error) bool) {
 		if yield(newsletter.Subscriber{Email: "first@example.org"}, nil) {
 			yield(newsletter.Subscriber{}, boom)
 		}
 	}
-	if _, err := st.ImportSubscribers(ctx, h, rows, store.ImportOptions{}); !errors.Is(err, boom) {
+	if _, err := st.ImportSubscribers(ctx, rows, newsletter.ImportPolicy{}); !errors.Is(err, boom) {
 		t.Fatalf("import: %v, want the read error", err)
 	}
 	if got := status(t, st, "first@example.org"); got != "absent" {
 		t.Fatalf("half an import landed: first@ is %s", got)
 	}
-	res, _ := importCSV(t, st, h, "email\nnew@example.org\n", store.ImportOptions{Status: newsletter.SubscriberPending})
+	res, _ := importCSV(t, st, "email\nnew@example.org\n", newsletter.ImportPolicy{Status: newsletter.SubscriberPending})
 	if res.Inserted != 1 || status(t, st, "new@example.org") != newsletter.SubscriberPending {
 		t.Errorf("pending import: %+v", res)
 	}
@@ -175,9 +175,9 @@ func exportCSV(t *testing.T, st *store.Store, f store.ExportFilter) [][]string {
 }
 
 func TestExport(t *testing.T) {
-	st, h, ctx := pgtest.New(t), testSigner(t), context.Background()
-	importCSV(t, st, h, "email,name,city,status\na@example.org,\"=HYPERLINK(\"\"x\"\")\",Bern,vip\nb@example.org,\"Ben, Jr.\",,\n", store.ImportOptions{})
-	add(t, st, h, "p@example.org", newsletter.SubscriberPending)
+	st, ctx := pgtest.New(t), context.Background()
+	importCSV(t, st, "email,name,city,status\na@example.org,\"=HYPERLINK(\"\"x\"\")\",Bern,vip\nb@example.org,\"Ben, Jr.\",,\n", newsletter.ImportPolicy{})
+	add(t, st, "p@example.org", newsletter.SubscriberPending)
 	recs := exportCSV(t, st, store.ExportFilter{})
 	if len(recs) != 4 || strings.Join(recs[0], ",") != "email,name,status,created_at,city,attribute:status" {
 		t.Fatalf("export %q", recs)
@@ -206,7 +206,7 @@ func TestExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.ImportSubscribers(ctx, h, subscribers.Rows(ir, nil), store.ImportOptions{})
+	res, err := st.ImportSubscribers(ctx, subscribers.Rows(ir, nil), newsletter.ImportPolicy{})
 	if err != nil || res.Existing != 3 || res.Inserted != 0 {
 		t.Errorf("re-import of export: %+v, %v", res, err)
 	}

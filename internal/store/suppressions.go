@@ -20,30 +20,31 @@ type Hasher interface {
 // newsletter.ErrConflict too.
 var ErrSuppressed = fmt.Errorf("%w: address is on the suppression list", newsletter.ErrConflict)
 
-// Suppression reasons, as the suppressions table spells them.
-const (
-	SuppressErased     = "erased"
-	SuppressComplained = "complained"
-	SuppressManual     = "manual"
-)
+// errNoHasher is what a method that hashes addresses returns on a Store
+// opened without Options.Hasher.
+var errNoHasher = fmt.Errorf("store: no address hasher: web.secret_key (ENEWS_WEB_SECRET_KEY) is needed for subscriber changes")
 
-// IsSuppressed reports whether the address hash is on the suppression list.
-func (s *Store) IsSuppressed(ctx context.Context, emailHash string) (bool, error) {
-	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = $1)`, emailHash)
+// hash is the keyed hash of an address, for the consent log and the
+// suppression list.
+func (s *Store) hash(email string) (string, error) {
+	if s.hasher == nil {
+		return "", errNoHasher
+	}
+	return s.hasher.HashAddress(email), nil
+}
+
+// IsSuppressed reports whether an address is on the suppression list:
+// erased, or complained about.
+func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
+	hash, err := s.hash(email)
 	if err != nil {
+		return false, err
+	}
+	var ok bool
+	if err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = $1)`, hash); err != nil {
 		return false, wrap("is suppressed", err)
 	}
 	return ok, nil
-}
-
-// Suppress puts an address on the suppression list (reason manual or
-// complained) without touching any subscriber row; a later add or import of
-// the address is refused. Suppressing twice keeps the first entry.
-func (s *Store) Suppress(ctx context.Context, h Hasher, email, reason string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, $2)
-		ON CONFLICT (email_hash) DO NOTHING`, h.HashAddress(email), reason)
-	return wrap("suppress", err)
 }
 
 // refuseSuppressed is ErrSuppressed when the hash is on the suppression

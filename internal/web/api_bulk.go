@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -26,7 +27,7 @@ type lineErrorJSON struct {
 // import: ?status=pending, ?activate_pending=true, ?overwrite=true.
 func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	opts := store.ImportOptions{Status: q.Get("status"), Source: store.SourceAPI}
+	opts := newsletter.ImportPolicy{Status: q.Get("status"), Source: newsletter.SourceAPI}
 	for name, dst := range map[string]*bool{"activate_pending": &opts.ActivatePending, "overwrite": &opts.Overwrite} {
 		if v := q.Get(name); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -44,7 +45,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := 0
 	lines := []lineErrorJSON{}
-	res, err := s.d.Store.ImportSubscribers(r.Context(), s.d.Signer, subscribers.Rows(ir, func(le *subscribers.LineError) {
+	res, err := s.d.Store.ImportSubscribers(r.Context(), subscribers.Rows(ir, func(le *subscribers.LineError) {
 		bad++
 		if len(lines) < maxReportedLines {
 			lines = append(lines, lineErrorJSON{Line: le.Line, Reason: le.Reason})

@@ -46,8 +46,8 @@ func toJSON(s newsletter.Subscriber) subscriberJSON {
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
-func (s *Server) apiConsent(r *http.Request) store.Consent {
-	return store.Consent{Source: store.SourceAPI, IP: s.d.ClientIP(r)}
+func (s *Server) apiConsent(r *http.Request) newsletter.Consent {
+	return newsletter.Consent{Source: newsletter.SourceAPI, IP: s.d.ClientIP(r)}
 }
 
 // apiList: GET /api/subscribers?status=&q=&email=&limit=&cursor=
@@ -105,7 +105,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	sub, err = s.d.Store.AddSubscriber(r.Context(), s.d.Signer, sub, s.apiConsent(r))
+	sub, err = s.d.Store.AddSubscriber(r.Context(), sub, s.apiConsent(r))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -195,7 +195,7 @@ func (s *Server) apiUnsubscribe(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	sub, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), s.d.Signer, id, s.apiConsent(r))
+	sub, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), id, s.apiConsent(r))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -210,7 +210,7 @@ func (s *Server) apiErase(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if err := s.d.Store.EraseSubscriber(r.Context(), s.d.Signer, id, s.apiConsent(r)); err != nil {
+	if err := s.d.Store.EraseSubscriber(r.Context(), id, s.apiConsent(r)); err != nil {
 		s.apiError(w, r, err)
 		return
 	}

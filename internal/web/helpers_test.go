@@ -157,8 +157,8 @@ func (e *env) status(email string) string {
 
 func (e *env) add(email, status string) newsletter.Subscriber {
 	e.t.Helper()
-	s, err := e.st.AddSubscriber(context.Background(), e.signer, newsletter.Subscriber{Email: email, Status: status},
-		store.Consent{Source: store.SourceCLI})
+	s, err := e.st.AddSubscriber(context.Background(), newsletter.Subscriber{Email: email, Status: status},
+		newsletter.Consent{Source: newsletter.SourceCLI})
 	if err != nil {
 		e.t.Fatal(err)
 	}

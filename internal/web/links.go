@@ -7,7 +7,6 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/signing"
-	"github.com/enews/enews/internal/store"
 )
 
 // The confirm and unsubscribe links. GET only shows a page with a button;
@@ -35,8 +34,8 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, purpose string, 
 	return 0, false
 }
 
-func (s *Server) consent(r *http.Request, source string) store.Consent {
-	return store.Consent{Source: source, IP: s.d.ClientIP(r)}
+func (s *Server) consent(r *http.Request, source string) newsletter.Consent {
+	return newsletter.Consent{Source: source, IP: s.d.ClientIP(r)}
 }
 
 // gone answers for a genuine token whose subscriber no longer exists.
@@ -66,7 +65,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), s.d.Signer, id, s.consent(r, store.SourceLink))
+	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), id, s.consent(r, newsletter.SourceLink))
 	if errors.Is(err, newsletter.ErrConflict) {
 		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
 			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")
@@ -109,11 +108,11 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	source := store.SourceLink
+	source := newsletter.SourceLink
 	if oneClick {
-		source = store.SourceOneClick
+		source = newsletter.SourceOneClick
 	}
-	if _, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), s.d.Signer, id, s.consent(r, source)); err != nil {
+	if _, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), id, s.consent(r, source)); err != nil {
 		s.storeFailed(w, r, err, oneClick)
 		return
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/newsletter"
-	"github.com/enews/enews/internal/store"
 )
 
 func TestOneClickUnsubscribe(t *testing.T) {
@@ -94,7 +93,7 @@ func TestBadTokensChangeNothing(t *testing.T) {
 	altered := token[:mid] + flip + token[mid+1:]
 	gone := e.add("gone@example.org", newsletter.SubscriberActive)
 	goneLink := e.links.Unsubscribe(gone.ID)
-	if err := e.st.EraseSubscriber(context.Background(), e.signer, gone.ID, store.Consent{Source: store.SourceCLI}); err != nil {
+	if err := e.st.EraseSubscriber(context.Background(), gone.ID, newsletter.Consent{Source: newsletter.SourceCLI}); err != nil {
 		t.Fatal(err)
 	}
 	oneClick := url.Values{"List-Unsubscribe": {"One-Click"}}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
-	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/subscribers"
 )
 
@@ -63,7 +63,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, pageSubscribe, d)
 		return
 	}
-	res, err := s.d.Store.Subscribe(r.Context(), s.d.Signer, email, name, store.Consent{Source: store.SourceForm, IP: ip})
+	res, err := s.d.Store.Subscribe(r.Context(), email, name, newsletter.Consent{Source: newsletter.SourceForm, IP: ip})
 	if err != nil {
 		s.log.Error("web: subscribe", "err", err)
 		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")

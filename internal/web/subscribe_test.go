@@ -12,7 +12,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/enews/enews/internal/newsletter"
-	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/web"
 )
 
@@ -95,7 +94,7 @@ func TestSubscribeGivesOneAnswerForEveryAddress(t *testing.T) {
 	e.add("active@example.org", newsletter.SubscriberActive)
 	e.add("pending@example.org", newsletter.SubscriberPending)
 	gone := e.add("erased@example.org", newsletter.SubscriberActive)
-	if err := e.st.EraseSubscriber(context.Background(), e.signer, gone.ID, store.Consent{Source: store.SourceCLI}); err != nil {
+	if err := e.st.EraseSubscriber(context.Background(), gone.ID, newsletter.Consent{Source: newsletter.SourceCLI}); err != nil {
 		t.Fatal(err)
 	}
 	var first string

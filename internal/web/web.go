@@ -22,7 +22,6 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/signing"
-	"github.com/enews/enews/internal/store"
 )
 
 // Sender sends the confirmation email; *mailer.Pool is one.
@@ -42,7 +41,7 @@ type Brand struct {
 // Deps is what the server needs. Store, Issues, Signer, Links and Mailer
 // are required; the rest has defaults.
 type Deps struct {
-	Store  *store.Store
+	Store  Store
 	Issues Lifecycle
 	Signer *signing.Signer // the secret behind links; also the address hash
 	Links  *links.Links

@@ -1,0 +1,101 @@
+package newsletter
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Consent event names, as the consent log spells them.
+const (
+	EventSubscribed   = "subscribed"
+	EventConfirmed    = "confirmed"
+	EventResubscribed = "resubscribed"
+	EventUnsubscribed = "unsubscribed"
+	EventBounced      = "bounced"
+	EventComplained   = "complained"
+	EventErased       = "erased"
+	EventImported     = "imported"
+)
+
+// Consent sources: where a change came from.
+const (
+	SourceForm     = "form"      // the public subscribe form
+	SourceLink     = "link"      // a signed link's page (confirm, unsubscribe button)
+	SourceOneClick = "one-click" // RFC 8058 POST from a mailbox provider
+	SourceImport   = "import"
+	SourceAPI      = "api"
+	SourceCLI      = "cli"
+	SourceDelivery = "delivery" // a delivery status notification, or the reply at send time
+	SourceWebhook  = "webhook"  // a relay's webhook
+	SourceFeedback = "feedback" // a feedback loop's complaint report (ARF)
+	SourceMailto   = "mailto"   // a message to the List-Unsubscribe mailto address
+)
+
+// Consent says who made a change, for the consent log. Every change of a
+// subscriber's status writes one event with it, in the same transaction as
+// the change.
+type Consent struct {
+	Source string
+	IP     netip.Addr // the client's address; the zero Addr when there is none
+}
+
+// ConsentEvent is one line of the append-only consent log.
+type ConsentEvent struct {
+	ID        int64
+	Event     string
+	Source    string
+	IP        string // empty when none was recorded
+	CreatedAt time.Time
+}
+
+// CheckNewStatus is the rule for an address staff put on the list (add or
+// import): active, because staff vouch for the consent, or pending, to ask
+// for it. Empty means active.
+func CheckNewStatus(status string) (string, error) {
+	switch status {
+	case "":
+		return SubscriberActive, nil
+	case SubscriberActive, SubscriberPending:
+		return status, nil
+	}
+	return "", fmt.Errorf("%w: status %q: want active or pending", ErrInvalid, status)
+}
+
+// ConfirmEvent is the rule for a confirmation link followed by a subscriber
+// in status: the consent event it writes, or "" when the subscriber is
+// active already and nothing changes. A complaint is ErrConflict: only staff
+// may undo it.
+func ConfirmEvent(status string) (string, error) {
+	switch status {
+	case SubscriberActive:
+		return "", nil
+	case SubscriberComplained:
+		return "", fmt.Errorf("%w: the subscriber complained; only staff can reactivate", ErrConflict)
+	case SubscriberUnsubscribed, SubscriberBounced:
+		return EventResubscribed, nil
+	}
+	return EventConfirmed, nil
+}
+
+// Unsubscribes reports whether an unsubscribe changes a subscriber in
+// status: not when already unsubscribed, nor after a complaint, which stays
+// the stronger mark.
+func Unsubscribes(status string) bool {
+	return status != SubscriberUnsubscribed && status != SubscriberComplained
+}
+
+// SignUpConfirms is the rule for a sign-up on the public form for an
+// address already known in status: whether a confirmation email goes out,
+// and whether the sign-up is logged as a new subscribed event (it is not for
+// a pending address asking again). Active and complained addresses get
+// nothing, and the page shown is the same whatever this says.
+func SignUpConfirms(status string) (confirm, logEvent bool) {
+	switch status {
+	case SubscriberUnsubscribed, SubscriberBounced:
+		return true, true
+	case SubscriberPending:
+		return true, false
+	}
+	return false, false
+}
