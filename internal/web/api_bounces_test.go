@@ -26,7 +26,7 @@ func TestAPIIssueBounces(t *testing.T) {
 	policy := store.BouncePolicy{HardThreshold: 1, SoftThreshold: 3, SoftWindow: time.Hour}
 	for i, typ := range []string{store.BounceHard, store.BounceHard, store.BounceSoft, store.BounceComplaint} {
 		b := store.Bounce{IssueID: is.ID, SubscriberID: subs[i].ID, Type: typ, Channel: "smtp", EventKey: fmt.Sprint(i)}
-		if _, err := e.st.RecordBounce(ctx, e.signer, b, policy, store.Consent{Source: store.SourceDelivery}); err != nil {
+		if _, err := e.st.RecordBounce(ctx, b, policy, newsletter.Consent{Source: newsletter.SourceDelivery}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -42,4 +42,6 @@ type IssueReader interface {
 	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
 	ListIssues(ctx context.Context, status string, limit int) ([]newsletter.Issue, error)
 	PublicNeighbours(ctx context.Context, p newsletter.Period) (prev, next newsletter.Period, hasPrev, hasNext bool, err error)
+	IssueTransitions(ctx context.Context, issueID int64) ([]newsletter.IssueTransitionRecord, error)
+	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
 }
