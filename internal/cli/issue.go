@@ -63,7 +63,7 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 	var text bool
 	cmd := &cobra.Command{
 		Use:   "preview --period YYYY-MM [--out FILE] [--text]",
-		Short: "Render a month's issue without sending it (the frozen issue when one exists)",
+		Short: "Show a month's issue without sending it: the frozen bytes once approved, else the month rendered now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
