@@ -264,4 +264,12 @@ func TestRetryFailed(t *testing.T) {
 	if got := s.smtp.Messages()[0].To[0]; got != "user1@example.org" {
 		t.Fatalf("retried %s", got)
 	}
+	// Nothing failed any more: refused, and the issue stays sent.
+	if _, err := f.svc.RetryFailed(ctx, may2022, "test"); !errors.Is(err, newsletter.ErrConflict) ||
+		!strings.Contains(err.Error(), "no failed delivery") {
+		t.Fatalf("retry with nothing failed: %v", err)
+	}
+	if st := f.issue(t, may2022).Status; st != newsletter.IssueSent {
+		t.Fatalf("status %s after a refused retry", st)
+	}
 }

@@ -176,7 +176,7 @@ func (s *Service) apply(ctx context.Context, p newsletter.Period, action newslet
 			return Result{Issue: res.Issue, Deliveries: res.Deliveries}, nil
 		}
 		lastErr = fmt.Errorf("issues: %s %s: %w", action, p, err)
-		if !errors.Is(err, newsletter.ErrConflict) || t.NothingSent || action == newsletter.ActionComplete {
+		if !errors.Is(err, store.ErrIssueMoved) {
 			return Result{}, lastErr
 		}
 	}

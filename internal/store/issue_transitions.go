@@ -11,6 +11,11 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 )
 
+// ErrIssueMoved is the conflict of an issue whose status changed between
+// the lifecycle service's read and the change: another process acted first.
+// It is worth a second look; other conflicts are final.
+var ErrIssueMoved = fmt.Errorf("the issue's status changed meanwhile: %w", newsletter.ErrConflict)
+
 // IssueChange is one transition to apply to an issue, already looked up in
 // newsletter.IssueTransitions by the lifecycle service: the store checks, in
 // the same transaction, that the issue is still in T.From, does the
@@ -77,7 +82,7 @@ func (s *Store) ApplyIssueChange(ctx context.Context, c IssueChange) (IssueChang
 			return wrap("issue", err)
 		}
 		if cur != c.T.From {
-			return fmt.Errorf("issue is %s now, not %s: %w", cur, c.T.From, newsletter.ErrConflict)
+			return fmt.Errorf("issue is %s now, not %s: %w", cur, c.T.From, ErrIssueMoved)
 		}
 		if c.T.NothingSent {
 			if err := refuseIfSent(ctx, tx, c.IssueID); err != nil {
@@ -147,10 +152,14 @@ func sideEffects(ctx context.Context, tx *sqlx.Tx, c IssueChange) (int64, error)
 	case newsletter.ActionRetryFailed:
 		// Only subscribers still active: a bounced, complained,
 		// unsubscribed or erased (deleted) one is never mailed again.
-		return rowsAffected(tx.ExecContext(ctx, `
+		n, err := rowsAffected(tx.ExecContext(ctx, `
 			UPDATE deliveries d SET status = 'queued', attempts = 0, next_attempt_at = now(), updated_at = now()
 			FROM subscribers s
 			WHERE d.issue_id = $1 AND d.status = 'failed' AND s.id = d.subscriber_id AND s.status = 'active'`, c.IssueID))
+		if err == nil && n == 0 {
+			err = fmt.Errorf("no failed delivery to a subscriber still active: %w", newsletter.ErrConflict)
+		}
+		return n, err
 	case newsletter.ActionComplete:
 		var left int64
 		if err := tx.GetContext(ctx, &left, `SELECT count(*) FROM deliveries
