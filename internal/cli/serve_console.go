@@ -2,19 +2,39 @@ package cli
 
 import (
 	"github.com/enews/enews/internal/console"
+	"github.com/enews/enews/internal/issues"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 )
 
 // consoleServer is the staff and ops console mounted under /admin/.
-func (a *app) consoleServer(st *store.Store) (*console.Console, error) {
+func (a *app) consoleServer(st *store.Store, svc *issues.Service, signer *signing.Signer, l *links.Links, pool *mailer.Pool, status func() replicaStatus) (*console.Console, error) {
 	c := a.cfg.Console
 	n := a.cfg.Newsletter
 	return console.New(console.Deps{
-		Users: st, Audit: st,
+		Users: st, Audit: st, Subscribers: st, Hasher: signer, Dashboard: st, Issues: st, Lifecycle: svc,
+		Tester:  console.MailTester{Sender: a.mailSender(pool, l), Links: l},
+		Status:  func() console.ReplicaStatus { return consoleStatus(status()) },
 		BaseURL: a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
 		Brand:     console.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName},
 		Sessions:  store.SessionTimes{Idle: c.SessionIdle, Lifetime: c.SessionLifetime},
 		Limits:    console.LoginLimits{Window: c.LoginWindow, PerAccount: c.LoginPerAccount, PerClient: c.LoginPerClient},
 		Templates: a.templatesOverride("web/admin"),
 	})
+}
+
+func consoleStatus(rs replicaStatus) console.ReplicaStatus {
+	out := console.ReplicaStatus{Leader: rs.Leader}
+	if s := rs.Schedule; s != nil {
+		out.Scheduler, out.Spec, out.DueStatus, out.NextFire = true, s.Spec, s.DueStatus, s.NextFire
+		if !s.LastFire.IsZero() {
+			out.Due = s.Due.String()
+		}
+		for _, m := range s.Missed {
+			out.Missed = append(out.Missed, m.Period.String())
+		}
+	}
+	return out
 }

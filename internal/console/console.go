@@ -61,10 +61,18 @@ func (l LoginLimits) withDefaults() LoginLimits {
 	return l
 }
 
-// Deps is what the console needs. Users, Audit and BaseURL are required.
+// Deps is what the console needs. Users, Audit and BaseURL are required;
+// the pages of a missing part (Subscribers, Issues…) answer 404.
 type Deps struct {
-	Users Users
-	Audit Audit
+	Users       Users
+	Audit       Audit
+	Subscribers Subscribers
+	Hasher      store.Hasher // the keyed address hash of the consent log
+	Dashboard   DashboardStore
+	Issues      IssueStore
+	Lifecycle   Lifecycle
+	Tester      TestSender
+	Status      func() ReplicaStatus
 	// BaseURL is the public address (web.base_url): its origin is the one
 	// trusted for form posts, and an https one makes the cookie Secure.
 	BaseURL  string
@@ -133,7 +141,7 @@ func New(d Deps) (*Console, error) {
 		d.Brand.Newsletter = "eNewsUpdate"
 	}
 	d.Limits = d.Limits.withDefaults()
-	p, err := loadPages(d.Templates)
+	p, err := loadPages(d.Templates, d.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -168,14 +176,14 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, title := http.StatusInternalServerError, "Something went wrong"
 	msg := "The server could not do this. The error is in its log."
 	switch {
+	case errors.Is(err, store.ErrSuppressed):
+		status, title, msg = http.StatusConflict, "Address suppressed", "This address was erased or blocked."
 	case errors.Is(err, newsletter.ErrNotFound):
 		status, title, msg = http.StatusNotFound, "Not found", userMessage(err)
 	case errors.Is(err, newsletter.ErrConflict):
 		status, title, msg = http.StatusConflict, "Not possible now", userMessage(err)
 	case errors.Is(err, newsletter.ErrInvalid):
 		status, title, msg = http.StatusUnprocessableEntity, "Please check the input", userMessage(err)
-	case errors.Is(err, store.ErrSuppressed):
-		status, title, msg = http.StatusConflict, "Address suppressed", userMessage(err)
 	default:
 		c.log.Error("console: request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}

@@ -2,7 +2,9 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,8 +16,15 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/console"
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/smtptest"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -29,6 +38,10 @@ type env struct {
 	st      *store.Store
 	console *console.Console
 	url     string
+	smtp    *smtptest.Server
+	svc     *issues.Service
+	signer  *signing.Signer
+	loc     *time.Location
 
 	mu  sync.Mutex
 	now time.Time
@@ -38,13 +51,35 @@ const testPassword = "correct horse battery staple"
 
 func newEnv(t *testing.T, adjust ...func(*console.Deps)) *env {
 	t.Helper()
-	e := &env{t: t, st: pgtest.New(t), now: time.Now()}
+	e := &env{t: t, st: pgtest.New(t), now: time.Now(), smtp: smtptest.Start(t)}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.console.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
 	e.url = ts.URL
+	var err error
+	if e.loc, err = time.LoadLocation("Europe/Zurich"); err != nil {
+		t.Fatal(err)
+	}
+	if e.signer, err = signing.New([]byte(strings.Repeat("console test secret ", 3))); err != nil {
+		t.Fatal(err)
+	}
+	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", Location: e.loc,
+		OrgAddress: "Route des Morillons 4, Geneva", Reason: "You subscribed.", ProductURL: "https://example.org"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = issues.New(e.st, r, issues.Policy{Location: e.loc, MinItems: 1, RequireApproval: true}, slog.New(slog.DiscardHandler), nil)
+	pool, err := mailer.NewPool(mailer.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: mailer.TLSNone,
+		From: "eNewsUpdate <news@example.org>", SendTimeout: 10 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	l := links.New(ts.URL, e.signer)
 	d := console.Deps{
-		Users: e.st, Audit: e.st, BaseURL: ts.URL, Hash: testHash, Now: e.clock,
-		Brand: console.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP"},
+		Users: e.st, Audit: e.st, BaseURL: ts.URL, Hash: testHash, Now: e.clock, Location: e.loc,
+		Subscribers: e.st, Hasher: e.signer, Dashboard: e.st, Issues: e.st, Lifecycle: e.svc,
+		Tester: console.MailTester{Sender: delivery.NewMailSender(pool, l, "enews.example.org", "eNewsUpdate", ""), Links: l},
+		Brand:  console.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP"},
 		// Tests play several clients from one address.
 		ClientIP: func(r *http.Request) netip.Addr {
 			if a, err := netip.ParseAddr(r.Header.Get("X-Test-Client")); err == nil {
@@ -56,7 +91,6 @@ func newEnv(t *testing.T, adjust ...func(*console.Deps)) *env {
 	for _, f := range adjust {
 		f(&d)
 	}
-	var err error
 	if e.console, err = console.New(d); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +107,34 @@ func (e *env) advance(d time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.now = e.now.Add(d)
+}
+
+// exec runs SQL to arrange a test.
+func (e *env) exec(q string, args ...any) {
+	e.t.Helper()
+	if _, err := e.st.DB().ExecContext(context.Background(), q, args...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// subscribers adds n active subscribers, userN@example.org, named User N.
+func (e *env) subscribers(n int) {
+	e.exec(`INSERT INTO subscribers (email, name, status)
+		SELECT 'user' || g || '@example.org', 'User ' || g, 'active' FROM generate_series(1, $1) g`, n)
+}
+
+// mayItems publishes three items in May 2022.
+func (e *env) mayItems() {
+	e.t.Helper()
+	var items []newsletter.Item
+	for i := 1; i <= 3; i++ {
+		items = append(items, newsletter.Item{Kind: "News", Title: fmt.Sprintf("Cooperatives item %d", i), Summary: "Summary",
+			URL: fmt.Sprintf("https://example.org/%d", i), PublishedAt: time.Date(2022, 5, 10+i, 10, 0, 0, 0, e.loc),
+			Status: newsletter.ItemPublished, Source: "test", ExternalID: fmt.Sprint(i)})
+	}
+	if _, err := e.st.UpsertItems(context.Background(), items); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // addUser makes a console user with testPassword.

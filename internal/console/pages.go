@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -11,19 +12,25 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/templates"
 )
 
 // Page templates, by file name under templates/web/admin.
 const (
-	layoutFile    = "layout.html.tmpl"
-	pageLogin     = "login.html.tmpl"
-	pageMessage   = "message.html.tmpl"
-	pageDashboard = "dashboard.html.tmpl"
+	layoutFile      = "layout.html.tmpl"
+	pageLogin       = "login.html.tmpl"
+	pageMessage     = "message.html.tmpl"
+	pageDashboard   = "dashboard.html.tmpl"
+	pageSubscribers = "subscribers.html.tmpl"
+	pageSubscriber  = "subscriber.html.tmpl"
+	pageImport      = "import.html.tmpl"
+	pageIssues      = "issues.html.tmpl"
+	pageIssue       = "issue.html.tmpl"
 )
 
 func pageFiles() []string {
-	return []string{pageLogin, pageMessage, pageDashboard}
+	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue}
 }
 
 // pageCSP allows this site's stylesheets and scripts only, and frames only
@@ -36,7 +43,7 @@ type pages struct {
 	page map[string]*htmltemplate.Template
 }
 
-func loadPages(fsys fs.FS) (*pages, error) {
+func loadPages(fsys fs.FS, loc *time.Location) (*pages, error) {
 	if fsys == nil {
 		sub, err := fs.Sub(templates.Web, "web/admin")
 		if err != nil {
@@ -50,6 +57,12 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		"count":   formatCount,
 		"percent": percent,
 		"query":   withQuery,
+		"ts":      func(t any) string { return stamp(t, loc) },
+		"add":     func(a, b int64) int64 { return a + b },
+		"sub":     func(a, b int64) int64 { return a - b },
+		"mul":     func(a int, b int64) int64 { return int64(a) * b },
+		"half":    func(a int64) int64 { return a / 2 },
+		"title":   func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	}
 	for _, name := range pageFiles() {
 		t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, layoutFile, name)
@@ -149,4 +162,41 @@ func withQuery(base string, kv ...string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// redirectDone redirects after a successful POST, with a line for the next
+// page to show (post/redirect/get: a reload never repeats the action).
+func redirectDone(w http.ResponseWriter, r *http.Request, to, msg string) {
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, to+sep+"done="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+// formError tells whether err is the user's to fix on the form they sent,
+// with the status and the sentence to show there.
+func formError(err error) (int, string, bool) {
+	switch {
+	case errors.Is(err, store.ErrSuppressed):
+		return http.StatusConflict, "This address was erased or blocked and cannot be added again here.", true
+	case errors.Is(err, newsletter.ErrInvalid):
+		return http.StatusUnprocessableEntity, userMessage(err), true
+	case errors.Is(err, newsletter.ErrConflict):
+		return http.StatusConflict, userMessage(err), true
+	}
+	return 0, "", false
+}
+
+// stamp formats a time or an optional one in loc; "–" when unset.
+func stamp(t any, loc *time.Location) string {
+	switch v := t.(type) {
+	case time.Time:
+		return v.In(loc).Format("2006-01-02 15:04")
+	case *time.Time:
+		if v != nil {
+			return v.In(loc).Format("2006-01-02 15:04")
+		}
+	}
+	return "–"
 }

@@ -32,6 +32,27 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 	m.HandleFunc("POST /admin/login", c.login)
 	m.Handle("POST /admin/logout", c.guard(newsletter.ReadIssues, c.logout))
 	m.Handle("GET /admin/{$}", c.guard(newsletter.ReadIssues, c.dashboard))
+	if c.d.Subscribers != nil {
+		m.Handle("GET /admin/subscribers", c.guard(newsletter.ReadSubscribers, c.subscriberList))
+		m.Handle("POST /admin/subscribers", c.guard(newsletter.WriteSubscribers, c.subscriberAdd))
+		m.Handle("GET /admin/subscribers/export", c.guard(newsletter.ReadSubscribers, c.export))
+		m.Handle("GET /admin/subscribers/import", c.guard(newsletter.WriteSubscribers, c.importForm))
+		m.Handle("POST /admin/subscribers/import", c.guard(newsletter.WriteSubscribers, c.importUpload))
+		m.Handle("GET /admin/subscribers/{id}", c.guard(newsletter.ReadSubscribers, c.subscriberPage))
+		m.Handle("POST /admin/subscribers/{id}", c.guard(newsletter.WriteSubscribers, c.subscriberEdit))
+		m.Handle("POST /admin/subscribers/{id}/unsubscribe", c.guard(newsletter.WriteSubscribers, c.subscriberUnsubscribe))
+		m.Handle("POST /admin/subscribers/{id}/erase", c.guard(newsletter.WriteSubscribers, c.subscriberErase))
+	}
+	if c.d.Issues != nil && c.d.Lifecycle != nil {
+		m.Handle("GET /admin/issues", c.guard(newsletter.ReadIssues, c.issueList))
+		m.Handle("GET /admin/issues/{period}", c.guard(newsletter.ReadIssues, c.issuePage))
+		m.Handle("GET /admin/issues/{period}/preview", c.guard(newsletter.ReadIssues, c.issuePreview))
+		m.Handle("GET /admin/issues/{period}/progress.json", c.guard(newsletter.ReadIssues, c.issueProgress))
+		m.Handle("POST /admin/issues/{period}/{action}", c.guard(newsletter.WriteIssues, c.issueAction))
+		if c.d.Tester != nil {
+			m.Handle("POST /admin/issues/{period}/test", c.guard(newsletter.WriteIssues, c.issueTest))
+		}
+	}
 	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		c.message(w, r, http.StatusNotFound, "Not found", "There is no console page at this address.")
 	})

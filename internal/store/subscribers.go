@@ -207,6 +207,12 @@ func (s *Store) ListSubscribers(ctx context.Context, f SubscriberFilter) (Subscr
 	if err != nil {
 		return SubscriberPage{}, wrap("list subscribers", err)
 	}
+	return pageOf(rows, limit), nil
+}
+
+// pageOf makes a page of at most limit rows from limit+1 fetched: the
+// extra row only tells that there is a next page.
+func pageOf(rows []subscriberRow, limit int) SubscriberPage {
 	var page SubscriberPage
 	if len(rows) > limit {
 		rows = rows[:limit]
@@ -216,7 +222,7 @@ func (s *Store) ListSubscribers(ctx context.Context, f SubscriberFilter) (Subscr
 	for i, r := range rows {
 		page.Subscribers[i] = r.subscriber()
 	}
-	return page, nil
+	return page
 }
 
 // escapeLike makes user text match literally in LIKE (default escape \).

@@ -1,0 +1,339 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/digest"
+	"github.com/enews/enews/internal/issues"
+	"github.com/enews/enews/internal/links"
+	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/subscribers"
+)
+
+// IssueStore is what the issue pages read.
+type IssueStore interface {
+	IssueSummaries(ctx context.Context, limit int) ([]store.IssueSummary, error)
+	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+	Stats(ctx context.Context, issueID int64) (store.DeliveryStats, error)
+	IssueTransitions(ctx context.Context, issueID int64) ([]newsletter.IssueTransitionRecord, error)
+	IssueDeliveries(ctx context.Context, issueID int64, status string, after int64, limit int) ([]store.DeliveryLine, error)
+	SentPerMinute(ctx context.Context, issueID int64, n int) ([]int64, error)
+	ItemsByID(ctx context.Context, ids []int64) ([]newsletter.Item, error)
+}
+
+// Lifecycle is the one issue lifecycle service (issues.Service).
+type Lifecycle interface {
+	Approve(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Start(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Pause(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Resume(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Cancel(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Reopen(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Refresh(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	RetryFailed(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
+	Draft(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+}
+
+// TestSender sends one test copy of an issue's bytes to an address,
+// outside the ledger.
+type TestSender interface {
+	SendTest(ctx context.Context, is newsletter.Issue, to string) error
+}
+
+// MailTester is the TestSender of a real server: the copy is composed and
+// sent as `enews issue send --to` does, marked [TEST].
+type MailTester struct {
+	Sender *delivery.MailSender
+	Links  *links.Links
+}
+
+// SendTest sends one test copy of is to the address to.
+func (t MailTester) SendTest(ctx context.Context, is newsletter.Issue, to string) error {
+	c, err := delivery.Compile(is, t.Links)
+	if err != nil {
+		return err
+	}
+	return t.Sender.SendTest(ctx, c, to, "[TEST]")
+}
+
+type issuesView struct {
+	Issues []store.IssueSummary
+}
+
+func (c *Console) issueList(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	list, err := c.d.Issues.IssueSummaries(r.Context(), 240)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, pageIssues, c.view(r, u, "Issues", issuesView{Issues: list}))
+}
+
+// progress is an issue's ledger in numbers; the page shows it and
+// progress.json gives it to the page's script every few seconds.
+type progress struct {
+	Status     string  `json:"status"`
+	Total      int64   `json:"total"`
+	Sent       int64   `json:"sent"`
+	Failed     int64   `json:"failed"`
+	Retrying   int64   `json:"retrying"`
+	Waiting    int64   `json:"waiting"` // queued or in flight
+	InDoubt    int64   `json:"in_doubt"`
+	PerMinute  int64   `json:"per_minute"`
+	ETA        string  `json:"eta"`
+	Done       int64   `json:"done_percent"`
+	Rate       []int64 `json:"rate"` // sent per minute, the last 30 minutes, oldest first
+	RateMax    int64   `json:"rate_max"`
+	Terminated bool    `json:"terminated"` // nothing will change without a person
+}
+
+func (c *Console) progressOf(ctx context.Context, is newsletter.Issue) (progress, error) {
+	st, err := c.d.Issues.Stats(ctx, is.ID)
+	if err != nil {
+		return progress{}, err
+	}
+	b := st.ByStatus
+	p := progress{Status: is.Status, Total: st.Total(), Sent: b[newsletter.DeliverySent], Failed: b[newsletter.DeliveryFailed],
+		Retrying: b[newsletter.DeliveryRetry], Waiting: b[newsletter.DeliveryQueued] + b[newsletter.DeliverySending],
+		InDoubt: st.InDoubt, PerMinute: st.SentLastMin}
+	p.Done = percent(p.Sent+p.Failed+b[newsletter.DeliverySkipped], p.Total)
+	if left := p.Waiting + p.Retrying; left > 0 && p.PerMinute > 0 {
+		p.ETA = (time.Duration(float64(left)/float64(p.PerMinute)*60) * time.Second).Round(time.Second).String()
+	}
+	if p.Rate, err = c.d.Issues.SentPerMinute(ctx, is.ID, 30); err != nil {
+		return progress{}, err
+	}
+	for _, n := range p.Rate {
+		p.RateMax = max(p.RateMax, n)
+	}
+	p.Terminated = is.Status != newsletter.IssueSending && is.Status != newsletter.IssueApproved
+	return p, nil
+}
+
+type issueView struct {
+	Issue       newsletter.Issue
+	Frozen      bool
+	Actions     []string
+	CanWrite    bool
+	Progress    progress
+	Items       []newsletter.Item
+	History     []newsletter.IssueTransitionRecord
+	Deliveries  []store.DeliveryLine
+	Filter      string
+	Statuses    []string
+	Next        int64
+	Paged       bool
+	TestTo      string
+	Error       string
+	PreviewPath string
+}
+
+// deliveryStatuses are the ledger's statuses, for the table's filter.
+func deliveryStatuses() []string {
+	return []string{newsletter.DeliveryQueued, newsletter.DeliverySending, newsletter.DeliverySent,
+		newsletter.DeliveryRetry, newsletter.DeliveryFailed, newsletter.DeliverySkipped}
+}
+
+func (c *Console) issuePage(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	c.showIssue(w, r, u, http.StatusOK, "", "")
+}
+
+func (c *Console) showIssue(w http.ResponseWriter, r *http.Request, u newsletter.User, status int, formErr, testTo string) {
+	ctx := r.Context()
+	is, err := c.issueOf(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	v := issueView{Issue: is, Frozen: newsletter.IssueFrozen(is.Status), CanWrite: u.Role.Can(newsletter.WriteIssues),
+		Filter: q.Get("status"), Statuses: deliveryStatuses(), Error: formErr, TestTo: testTo,
+		PreviewPath: "/admin/issues/" + is.Period.String() + "/preview"}
+	if v.Filter != "" && !slices.Contains(v.Statuses, v.Filter) {
+		v.Filter = ""
+	}
+	for _, a := range newsletter.IssueActionsFrom(is.Status) {
+		if a != newsletter.ActionComplete {
+			v.Actions = append(v.Actions, string(a))
+		}
+	}
+	if v.Progress, err = c.progressOf(ctx, is); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if v.Items, err = c.d.Issues.ItemsByID(ctx, is.ItemIDs); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if v.History, err = c.d.Issues.IssueTransitions(ctx, is.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+	v.Paged = after > 0
+	if v.Deliveries, err = c.d.Issues.IssueDeliveries(ctx, is.ID, v.Filter, after, pageSize+1); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if len(v.Deliveries) > pageSize {
+		v.Deliveries = v.Deliveries[:pageSize]
+		v.Next = v.Deliveries[pageSize-1].SubscriberID
+	}
+	c.render(w, r, status, pageIssue, c.view(r, u, "Issue "+is.Period.String(), v))
+}
+
+func (c *Console) issueOf(r *http.Request) (newsletter.Issue, error) {
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		return newsletter.Issue{}, fmt.Errorf("%w: issue %q: no such page", newsletter.ErrNotFound, r.PathValue("period"))
+	}
+	return c.d.Issues.IssueByPeriod(r.Context(), p)
+}
+
+func (c *Console) issueProgress(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	is, err := c.issueOf(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p, err := c.progressOf(r.Context(), is)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// previewCSP: the email may style itself and show remote images, and
+// nothing else; the sandbox keeps its links and forms from acting on the
+// console, and only console pages may frame it.
+const previewCSP = "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-ancestors 'self'"
+
+// issuePreview shows the issue's HTML as subscribers get it (the frozen
+// bytes once approved, the month rendered now for a draft), with sample
+// values in place of each subscriber's links.
+func (c *Console) issuePreview(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		c.fail(w, r, fmt.Errorf("%w: issue %q", newsletter.ErrNotFound, r.PathValue("period")))
+		return
+	}
+	is, err := c.d.Lifecycle.Draft(r.Context(), p)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	t, err := digest.Compile(is.HTML, is.Text)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	var msg digest.Message
+	t.Execute(&msg, digest.SampleValues())
+	h := w.Header()
+	h.Set("Content-Security-Policy", previewCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	body := msg.HTML
+	if r.URL.Query().Get("part") == "text" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		body = msg.Text
+	} else {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+	}
+	_, _ = w.Write(body)
+}
+
+// issueAction applies one lifecycle action through the service, which
+// checks it against the issue's status inside its transaction.
+func (c *Console) issueAction(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		c.fail(w, r, fmt.Errorf("%w: issue %q", newsletter.ErrNotFound, r.PathValue("period")))
+		return
+	}
+	l := c.d.Lifecycle
+	actions := map[string]func(context.Context, newsletter.Period, string) (issues.Result, error){
+		"approve": l.Approve, "start": l.Start, "pause": l.Pause, "resume": l.Resume, "cancel": l.Cancel,
+		"reopen": l.Reopen, "refresh": l.Refresh, "retry-failed": l.RetryFailed,
+	}
+	name := r.PathValue("action")
+	act, ok := actions[name]
+	if !ok {
+		c.fail(w, r, fmt.Errorf("%w: no issue action %q", newsletter.ErrNotFound, name))
+		return
+	}
+	res, err := act(r.Context(), p, "console:"+u.Email)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	detail := "now " + res.Issue.Status
+	if res.Deliveries > 0 {
+		detail += fmt.Sprintf(", %d deliveries", res.Deliveries)
+	}
+	c.audit(r, u, "issue."+name, "issue "+p.String(), detail)
+	redirectDone(w, r, "/admin/issues/"+p.String(), actionDone(name, res))
+}
+
+func actionDone(name string, res issues.Result) string {
+	p := res.Issue.Period.String()
+	switch name {
+	case "approve":
+		return "Issue " + p + " approved: its bytes are frozen, and a running server starts sending within seconds."
+	case "start":
+		return fmt.Sprintf("Issue %s is sending: %s deliveries queued.", p, formatCount(res.Deliveries))
+	case "retry-failed":
+		return fmt.Sprintf("%s failed deliveries of %s are queued again.", formatCount(res.Deliveries), p)
+	}
+	return "Issue " + p + " is now " + res.Issue.Status + "."
+}
+
+// maxTestAddresses bounds one test send: it is a check, not a mailing.
+const maxTestAddresses = 10
+
+func (c *Console) issueTest(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	p, err := newsletter.ParsePeriod(r.PathValue("period"))
+	if err != nil {
+		c.fail(w, r, fmt.Errorf("%w: issue %q", newsletter.ErrNotFound, r.PathValue("period")))
+		return
+	}
+	raw := r.PostFormValue("to")
+	addrs := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+	if len(addrs) == 0 || len(addrs) > maxTestAddresses {
+		c.showIssue(w, r, u, http.StatusUnprocessableEntity, fmt.Sprintf("Give 1 to %d addresses for the test copy.", maxTestAddresses), raw)
+		return
+	}
+	is, err := c.d.Lifecycle.Draft(r.Context(), p)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for i, a := range addrs {
+		if addrs[i], err = subscribers.NormaliseAddress(a); err != nil {
+			c.showIssue(w, r, u, http.StatusUnprocessableEntity, "No test copy was sent: "+userMessage(err), raw)
+			return
+		}
+	}
+	for _, a := range addrs {
+		if err := c.d.Tester.SendTest(r.Context(), is, a); err != nil {
+			if code, msg, ok := formError(err); ok {
+				c.showIssue(w, r, u, code, "Test copy to "+a+" not sent: "+msg, raw)
+				return
+			}
+			c.fail(w, r, fmt.Errorf("test copy to %s: %w", a, err))
+			return
+		}
+	}
+	c.audit(r, u, "issue.test", "issue "+p.String(), strconv.Itoa(len(addrs))+" addresses")
+	redirectDone(w, r, "/admin/issues/"+p.String(), "Test copy sent to "+strings.Join(addrs, ", ")+".")
+}

@@ -1,0 +1,139 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/enews/enews/internal/issues"
+	"github.com/enews/enews/internal/newsletter"
+)
+
+func TestIssuePages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.subscribers(7)
+	e.mayItems()
+	if _, _, err := e.svc.Create(ctx, may2022(), issues.CreateOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.loggedIn("ops@example.org", newsletter.RoleOps)
+	status := func() string {
+		is, err := e.st.IssueByPeriod(ctx, may2022())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return is.Status
+	}
+
+	code, body := b.get("/admin/issues")
+	if code != http.StatusOK || !strings.Contains(body, `href="/admin/issues/2022-05"`) || !strings.Contains(body, `badge draft`) {
+		t.Fatalf("issue list: status %d", code)
+	}
+	code, body = b.get("/admin/issues/2022-05")
+	if code != http.StatusOK {
+		t.Fatalf("issue page: status %d", code)
+	}
+	for _, want := range []string{`action="/admin/issues/2022-05/approve"`, "Cooperatives item 2", `<iframe class="phone"`, `sandbox="allow-popups`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("draft issue page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `action="/admin/issues/2022-05/pause"`) {
+		t.Error("a draft offers pause")
+	}
+
+	t.Run("preview", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, e.url+"/admin/issues/2022-05/preview", nil)
+		code, body, h := b.do(req)
+		if code != http.StatusOK || !strings.Contains(body, "Cooperatives item 1") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
+			h.Get("X-Frame-Options") != "SAMEORIGIN" {
+			t.Fatalf("preview: status %d, CSP %q, XFO %q", code, h.Get("Content-Security-Policy"), h.Get("X-Frame-Options"))
+		}
+		if strings.Contains(body, "{{") {
+			t.Fatal("preview shows placeholder tokens")
+		}
+	})
+	t.Run("test send", func(t *testing.T) {
+		code, body, _ := b.post("/admin/issues/2022-05/test", url.Values{"to": {"a@example.org, bad address"}})
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "No test copy was sent") || e.smtp.Count() != 0 {
+			t.Fatalf("a bad address: status %d, %d messages", code, e.smtp.Count())
+		}
+		if code, _, _ := b.post("/admin/issues/2022-05/test", url.Values{"to": {"a@example.org, b@example.org"}}); code != http.StatusSeeOther {
+			t.Fatalf("test send: status %d", code)
+		}
+		msgs := e.smtp.Messages()
+		if len(msgs) != 2 || !strings.Contains(string(msgs[0].Data), "[TEST]") {
+			t.Fatalf("%d test messages, want 2 marked [TEST]", len(msgs))
+		}
+		if status() != newsletter.IssueDraft {
+			t.Fatal("a test send changed the issue")
+		}
+	})
+	t.Run("lifecycle", func(t *testing.T) {
+		for _, step := range []struct {
+			action, want string
+			code         int
+		}{
+			{"pause", newsletter.IssueDraft, http.StatusConflict},
+			{"approve", newsletter.IssueApproved, http.StatusSeeOther},
+			{"approve", newsletter.IssueApproved, http.StatusConflict},
+			{"start", newsletter.IssueSending, http.StatusSeeOther},
+			{"pause", newsletter.IssuePaused, http.StatusSeeOther},
+			{"resume", newsletter.IssueSending, http.StatusSeeOther},
+			{"reopen", newsletter.IssueSending, http.StatusConflict},
+			{"cancel", newsletter.IssueCancelled, http.StatusSeeOther},
+			{"explode", newsletter.IssueCancelled, http.StatusNotFound},
+		} {
+			code, body, _ := b.post("/admin/issues/2022-05/"+step.action, nil)
+			if code != step.code || status() != step.want {
+				t.Fatalf("%s: status %d, issue %s; want %d and %s\n%s", step.action, code, status(), step.code, step.want, body)
+			}
+		}
+		var p struct {
+			Status string `json:"status"`
+			Total  int64  `json:"total"`
+		}
+		_, body := b.get("/admin/issues/2022-05/progress.json")
+		if err := json.Unmarshal([]byte(body), &p); err != nil || p.Total != 7 || p.Status != newsletter.IssueCancelled {
+			t.Fatalf("progress %+v, %v: want 7 deliveries, cancelled", p, err)
+		}
+		_, body = b.get("/admin/issues/2022-05?status=queued")
+		if strings.Count(body, `<span class="badge queued">`) != 7 {
+			t.Fatal("the deliveries table does not list the 7 queued deliveries")
+		}
+		_, body = b.get("/admin/issues/2022-05?status=sent")
+		if strings.Contains(body, `<span class="badge queued">`) || !strings.Contains(body, "No delivery is sent.") {
+			t.Fatal("the status filter does not filter")
+		}
+		records, err := e.st.IssueTransitions(ctx, 1)
+		if err != nil || len(records) == 0 || records[len(records)-1].Actor != "console:ops@example.org" {
+			t.Fatalf("transitions %+v, %v: want the console user as actor", records, err)
+		}
+		if !e.hasAudit("user:ops@example.org", "issue.approve") || !e.hasAudit("user:ops@example.org", "issue.cancel") {
+			t.Fatal("issue actions are not in the audit log")
+		}
+	})
+}
+
+func TestDashboard(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.subscribers(5)
+	e.exec(`UPDATE subscribers SET status = 'bounced' WHERE id = 1`)
+	e.mayItems()
+	if _, _, err := e.svc.Create(context.Background(), may2022(), issues.CreateOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.loggedIn("staff@example.org", newsletter.RoleStaff)
+	code, body := b.get("/admin/")
+	for _, want := range []string{"Issue 2022-05 awaits approval.", `<td class="num">4</td>`, "5 addresses in all", `class="chart"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard (status %d) lacks %q", code, want)
+		}
+	}
+}
