@@ -6,15 +6,8 @@ CREATE INDEX subscribers_email_prefix_idx ON subscribers (lower(email) text_patt
 CREATE INDEX subscribers_name_prefix_idx ON subscribers (lower(name) text_pattern_ops) WHERE name <> '';
 -- The dashboard's chart counts consent events by month.
 CREATE INDEX consent_events_created_at_idx ON consent_events (created_at);
--- Changes made in the console are logged with their own source.
-ALTER TABLE consent_events DROP CONSTRAINT consent_events_source_check;
-ALTER TABLE consent_events ADD CONSTRAINT consent_events_source_check
-    CHECK (source IN ('form', 'import', 'api', 'cli', 'one-click', 'link', 'delivery', 'console'));
 
 -- +goose Down
-ALTER TABLE consent_events DROP CONSTRAINT consent_events_source_check;
-ALTER TABLE consent_events ADD CONSTRAINT consent_events_source_check
-    CHECK (source IN ('form', 'import', 'api', 'cli', 'one-click', 'link', 'delivery'));
 DROP INDEX consent_events_created_at_idx;
 DROP INDEX subscribers_name_prefix_idx;
 DROP INDEX subscribers_email_prefix_idx;

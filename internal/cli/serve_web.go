@@ -20,7 +20,7 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 		return nil, err
 	}
 	health := healthMux(st, reg, status)
-	admin, err := a.consoleServer(st, svc, signer, l, pool, status)
+	admin, err := a.consoleServer(st, svc, l, pool, status)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,6 @@ type Deps struct {
 	Users       Users
 	Audit       Audit
 	Subscribers Subscribers
-	Hasher      store.Hasher // the keyed address hash of the consent log
 	Dashboard   DashboardStore
 	Issues      IssueStore
 	Lifecycle   Lifecycle

@@ -14,7 +14,7 @@ type DashboardStore interface {
 	SubscriberCounts(ctx context.Context) (map[string]int64, error)
 	ConsentByMonth(ctx context.Context, n int, now time.Time, loc *time.Location) ([]store.MonthlyConsent, error)
 	IssueSummaries(ctx context.Context, limit int) ([]store.IssueSummary, error)
-	Stats(ctx context.Context, issueID int64) (store.DeliveryStats, error)
+	Stats(ctx context.Context, issueID int64) (newsletter.DeliveryStats, error)
 }
 
 // ReplicaStatus is what the replica serving the page knows of the

@@ -23,7 +23,7 @@ import (
 type IssueStore interface {
 	IssueSummaries(ctx context.Context, limit int) ([]store.IssueSummary, error)
 	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
-	Stats(ctx context.Context, issueID int64) (store.DeliveryStats, error)
+	Stats(ctx context.Context, issueID int64) (newsletter.DeliveryStats, error)
 	IssueTransitions(ctx context.Context, issueID int64) ([]newsletter.IssueTransitionRecord, error)
 	IssueDeliveries(ctx context.Context, issueID int64, status string, after int64, limit int) ([]store.DeliveryLine, error)
 	SentPerMinute(ctx context.Context, issueID int64, n int) ([]int64, error)

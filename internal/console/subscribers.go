@@ -18,13 +18,13 @@ import (
 type Subscribers interface {
 	SearchSubscribers(ctx context.Context, f store.SubscriberSearch) (store.SubscriberPage, error)
 	GetSubscriber(ctx context.Context, id int64) (newsletter.Subscriber, error)
-	ConsentEvents(ctx context.Context, subscriberID int64) ([]store.ConsentEvent, error)
+	ConsentEvents(ctx context.Context, subscriberID int64) ([]newsletter.ConsentEvent, error)
 	SubscriberDeliveries(ctx context.Context, id int64, limit int) ([]store.DeliveryRecord, error)
-	AddSubscriber(ctx context.Context, h store.Hasher, sub newsletter.Subscriber, c store.Consent) (newsletter.Subscriber, error)
+	AddSubscriber(ctx context.Context, sub newsletter.Subscriber, c newsletter.Consent) (newsletter.Subscriber, error)
 	UpdateSubscriber(ctx context.Context, id int64, name *string, attrs map[string]string) (newsletter.Subscriber, error)
-	UnsubscribeSubscriber(ctx context.Context, h store.Hasher, id int64, c store.Consent) (newsletter.Subscriber, bool, error)
-	EraseSubscriber(ctx context.Context, h store.Hasher, id int64, c store.Consent) error
-	ImportSubscribers(ctx context.Context, h store.Hasher, rows iter.Seq2[newsletter.Subscriber, error], opts store.ImportOptions) (store.ImportResult, error)
+	UnsubscribeSubscriber(ctx context.Context, id int64, c newsletter.Consent) (newsletter.Subscriber, bool, error)
+	EraseSubscriber(ctx context.Context, id int64, c newsletter.Consent) error
+	ImportSubscribers(ctx context.Context, rows iter.Seq2[newsletter.Subscriber, error], opts newsletter.ImportPolicy) (newsletter.ImportResult, error)
 	ExportSubscribers(ctx context.Context, f store.ExportFilter, sink store.ExportSink) (int64, error)
 }
 
@@ -68,8 +68,11 @@ func (c *Console) subscriberList(w http.ResponseWriter, r *http.Request, u newsl
 	c.render(w, r, http.StatusOK, pageSubscribers, c.view(r, u, "Subscribers", v))
 }
 
-func (c *Console) consent(r *http.Request) store.Consent {
-	return store.Consent{Source: store.SourceConsole, IP: c.d.ClientIP(r)}
+// consent is the consent log's record of a change made here. The log's
+// sources are those the schema allows; the console is the API's browser
+// face, and the audit log names the person.
+func (c *Console) consent(r *http.Request) newsletter.Consent {
+	return newsletter.Consent{Source: newsletter.SourceAPI, IP: c.d.ClientIP(r)}
 }
 
 func (c *Console) subscriberAdd(w http.ResponseWriter, r *http.Request, u newsletter.User) {
@@ -86,7 +89,7 @@ func (c *Console) subscriberAdd(w http.ResponseWriter, r *http.Request, u newsle
 		if f.Status != newsletter.SubscriberActive && f.Status != newsletter.SubscriberPending {
 			return newsletter.Subscriber{}, fmt.Errorf("%w: status must be active or pending", newsletter.ErrInvalid)
 		}
-		return c.d.Subscribers.AddSubscriber(r.Context(), c.d.Hasher, newsletter.Subscriber{Email: email, Name: name, Status: f.Status}, c.consent(r))
+		return c.d.Subscribers.AddSubscriber(r.Context(), newsletter.Subscriber{Email: email, Name: name, Status: f.Status}, c.consent(r))
 	}()
 	if err != nil {
 		if code, msg, ok := formError(err); ok {
@@ -109,7 +112,7 @@ type subscriberView struct {
 	Sub        newsletter.Subscriber
 	Attributes string // key=value lines, for the edit form
 	Keys       []string
-	Consent    []store.ConsentEvent
+	Consent    []newsletter.ConsentEvent
 	Deliveries []store.DeliveryRecord
 	Error      string
 }
@@ -208,7 +211,7 @@ func (c *Console) subscriberUnsubscribe(w http.ResponseWriter, r *http.Request, 
 		c.fail(w, r, err)
 		return
 	}
-	sub, changed, err := c.d.Subscribers.UnsubscribeSubscriber(r.Context(), c.d.Hasher, id, c.consent(r))
+	sub, changed, err := c.d.Subscribers.UnsubscribeSubscriber(r.Context(), id, c.consent(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -239,7 +242,7 @@ func (c *Console) subscriberErase(w http.ResponseWriter, r *http.Request, u news
 			"Nothing was erased: type the address exactly as shown to confirm.", "")
 		return
 	}
-	if err := c.d.Subscribers.EraseSubscriber(r.Context(), c.d.Hasher, id, c.consent(r)); err != nil {
+	if err := c.d.Subscribers.EraseSubscriber(r.Context(), id, c.consent(r)); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -26,7 +26,7 @@ const (
 
 type importView struct {
 	Done      bool
-	Result    store.ImportResult
+	Result    newsletter.ImportResult
 	Bad       int64
 	Lines     []subscribers.LineError
 	More      int64            // bad lines not shown on the page
@@ -52,7 +52,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, u newslet
 		return
 	}
 	defer file.Close()
-	opts := store.ImportOptions{Status: v.Status, Source: store.SourceConsole,
+	opts := newsletter.ImportPolicy{Status: v.Status, Source: newsletter.SourceAPI,
 		ActivatePending: r.FormValue("activate_pending") == "on", Overwrite: r.FormValue("overwrite") == "on"}
 	ir, err := subscribers.NewImportReader(file)
 	if err != nil {
@@ -63,7 +63,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, u newslet
 	var report bytes.Buffer
 	rw := csv.NewWriter(&report)
 	_ = rw.Write([]string{"line", "reason"})
-	res, err := c.d.Subscribers.ImportSubscribers(r.Context(), c.d.Hasher, subscribers.Rows(ir, func(le *subscribers.LineError) {
+	res, err := c.d.Subscribers.ImportSubscribers(r.Context(), subscribers.Rows(ir, func(le *subscribers.LineError) {
 		v.Bad++
 		if len(v.Lines) < maxShownLines {
 			v.Lines = append(v.Lines, *le)

@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// SourceConsole marks consent events of changes made in the console.
-const SourceConsole = "console"
-
 // SubscriberSearch narrows SearchSubscribers.
 type SubscriberSearch struct {
 	Prefix string // start of the address or of the name, any case
