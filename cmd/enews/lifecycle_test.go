@@ -72,7 +72,7 @@ func (e *e2e) preview(t *testing.T) string {
 
 func (e *e2e) setTitle(t *testing.T, title string) {
 	t.Helper()
-	if _, err := e.st.DB().Exec(`UPDATE items SET title = $1, updated_at = now()
+	if _, err := e.db.Exec(`UPDATE items SET title = $1, updated_at = now()
 		WHERE id = (SELECT min(id) FROM items WHERE published_at >= '2022-05-05' AND published_at < '2022-05-31')`, title); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func (e *e2e) waitMessages(t *testing.T, n int) {
 func (e *e2e) issueCount(t *testing.T) int {
 	t.Helper()
 	var n int
-	if err := e.st.DB().QueryRow(`SELECT count(*) FROM issues`).Scan(&n); err != nil {
+	if err := e.db.QueryRow(`SELECT count(*) FROM issues`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

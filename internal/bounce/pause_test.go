@@ -44,7 +44,7 @@ func TestAsyncBouncesPauseTheSend(t *testing.T) {
 		Owner: "test", Connections: 2, BatchSize: 10, RatePerSecond: 100, Lease: time.Minute, MaxAttempts: 3,
 		RetryBase: time.Millisecond, RetryMax: time.Millisecond, BounceThreshold: 1, PollInterval: 20 * time.Millisecond,
 	}, log, nil)
-	c, err := delivery.Compile(w.issue, l)
+	c, err := delivery.CompileIssue(w.issue, l)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ type worldOptions struct {
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	ctx := context.Background()
-	st := pgtest.New(t)
+	st, db := pgtest.NewWithSQL(t)
 	signer, err := signing.New([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{st: st, db: sqlx.NewDb(st.DB(), "postgres"), signer: signer, addrs: addrs}
+	w := &world{st: st, db: db, signer: signer, addrs: addrs}
 	for i := 1; i <= o.subscribers; i++ {
 		sub, err := st.AddSubscriber(ctx, newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i)},
 			newsletter.Consent{Source: newsletter.SourceCLI})

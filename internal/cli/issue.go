@@ -71,12 +71,10 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tmpl, err := digest.Compile(html, txt)
+				msg, err := digest.Preview(html, txt, digest.SampleValues())
 				if err != nil {
 					return err
 				}
-				var msg digest.Message
-				tmpl.Execute(&msg, digest.SampleValues())
 				body := msg.HTML
 				if text {
 					body = msg.Text
@@ -195,11 +193,11 @@ func (a *app) engine(st *store.Store, is newsletter.Issue, metrics *delivery.Met
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pool, err := a.pool(nil)
+	pool, err := a.pool()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := delivery.Compile(is, l)
+	c, err := delivery.CompileIssue(is, l)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -86,12 +86,12 @@ func (a *app) sendTest(ctx context.Context, svc *issues.Service, p newsletter.Pe
 	if err != nil {
 		return err
 	}
-	pool, err := a.pool(nil)
+	pool, err := a.pool()
 	if err != nil {
 		return err
 	}
 	defer pool.Close(context.Background())
-	c, err := delivery.Compile(is, l)
+	c, err := delivery.CompileIssue(is, l)
 	if err != nil {
 		return err
 	}

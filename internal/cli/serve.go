@@ -107,7 +107,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 		}
 		return float64(n)
 	}))
-	pool, err := a.pool(nil)
+	pool, err := a.pool()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/enews/enews/internal/console"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -82,7 +83,7 @@ func TestUsersCommands(t *testing.T) {
 	if got := strings.Join(actions, " "); got != want {
 		t.Fatalf("audit actions %q, want %q", got, want)
 	}
-	if _, err := st.DB().Exec(`DELETE FROM audit_log`); err == nil || !strings.Contains(err.Error(), "append-only") {
+	if _, err := pgtest.SQL(t, lookupEnv(c.env, "ENEWS_DATABASE_URL")).Exec(`DELETE FROM audit_log`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Fatalf("deleting the audit log: %v, want refused", err)
 	}
 }

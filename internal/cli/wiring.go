@@ -74,7 +74,7 @@ func (a *app) links() (*links.Links, error) {
 	return links.New(a.cfg.Web.BaseURL, s), nil
 }
 
-func (a *app) pool(obs mailer.Observer) (*mailer.Pool, error) {
+func (a *app) pool() (*mailer.Pool, error) {
 	s := a.cfg.SMTP
 	cfg := mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password,
@@ -84,11 +84,7 @@ func (a *app) pool(obs mailer.Observer) (*mailer.Pool, error) {
 	if d := a.cfg.DKIM; d.KeyFile != "" {
 		cfg.DKIM = &mailer.DKIMConfig{Domain: d.Domain, Selector: d.Selector, KeyFile: d.KeyFile}
 	}
-	var opts []mailer.Option
-	if obs != nil {
-		opts = append(opts, mailer.WithObserver(obs))
-	}
-	return mailer.NewPool(cfg, a.log, opts...)
+	return mailer.NewPool(cfg, a.log)
 }
 
 func (a *app) mailSender(p *mailer.Pool, l *links.Links) (*delivery.MailSender, error) {

@@ -25,9 +25,9 @@ type Compiled struct {
 	viewURL string
 }
 
-// Compile prepares a frozen issue for sending; it fails if the stored HTML or
+// CompileIssue prepares a frozen issue for sending; it fails if the stored HTML or
 // text lost a placeholder token.
-func Compile(issue newsletter.Issue, l *links.Links) (*Compiled, error) {
+func CompileIssue(issue newsletter.Issue, l *links.Links) (*Compiled, error) {
 	t, err := digest.Compile(issue.HTML, issue.Text)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: issue %s: %w", issue.Period, err)
@@ -159,7 +159,7 @@ func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is newsletter.I
 	if len(n.approvers) == 0 {
 		return nil
 	}
-	c, err := Compile(is, n.sender.links)
+	c, err := CompileIssue(is, n.sender.links)
 	if err != nil {
 		return err
 	}

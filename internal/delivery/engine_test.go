@@ -178,7 +178,7 @@ func TestTwoEnginesShareOneIssue(t *testing.T) {
 
 func TestUnsubscribedAfterFanOutIsSkipped(t *testing.T) {
 	f := newFixture(t, 10)
-	if _, err := f.st.DB().Exec(`UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user4@example.org'`); err != nil {
+	if _, err := f.db.Exec(`UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user4@example.org'`); err != nil {
 		t.Fatal(err)
 	}
 	e, c := f.engine(t, f.opts("a"))

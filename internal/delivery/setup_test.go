@@ -28,6 +28,7 @@ var may2022 = newsletter.Period{Year: 2022, Month: time.May}
 // in the sending state, and a real SMTP server.
 type fixture struct {
 	st    *store.Store
+	db    *sqlx.DB // plain SQL behind the store's back
 	svc   *issues.Service
 	smtp  *smtptest.Server
 	links *links.Links
@@ -39,8 +40,8 @@ type fixture struct {
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st := pgtest.New(t)
-	_, err := st.DB().ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
+	st, db := pgtest.NewWithSQL(t)
+	_, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
 		SELECT 'user' || g || '@example.org', 'User ' || g, 'active' FROM generate_series(1, $1) g`, n)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func newFixture(t *testing.T, n int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{st: st, svc: svc, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
+	return &fixture{st: st, db: db, svc: svc, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
 		issue: is, n: n, log: log}
 }
 
@@ -88,7 +89,7 @@ func (f *fixture) engine(t *testing.T, opts delivery.Options) (*delivery.Engine,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pool.Close(context.Background()) })
-	c, err := delivery.Compile(f.issue, f.links)
+	c, err := delivery.CompileIssue(f.issue, f.links)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func (f *fixture) issueStatus(t *testing.T) string {
 // query runs a read-only query against the fixture's database.
 func (f *fixture) query(t *testing.T, dst any, q string, args ...any) {
 	t.Helper()
-	if err := sqlx.NewDb(f.st.DB(), "postgres").SelectContext(context.Background(), dst, q, args...); err != nil {
+	if err := f.db.SelectContext(context.Background(), dst, q, args...); err != nil {
 		t.Fatal(err)
 	}
 }

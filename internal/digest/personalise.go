@@ -9,7 +9,7 @@ import (
 type Values struct {
 	UnsubscribeURL string
 	ViewURL        string
-	Name           string // empty or blank uses Template.DefaultName
+	Name           string // empty or blank uses DefaultName
 }
 
 // Message holds one recipient's bodies. Execute reuses its buffers, so a
@@ -19,20 +19,17 @@ type Message struct {
 	Text []byte
 }
 
-// DefaultName greets a reader whose name is unknown: "Hello there,". It goes
-// with DefaultGreeting; a config with another greeting sets its own.
+// DefaultName greets a reader whose name is unknown: "Hello there,".
 const DefaultName = "there"
 
 // tokenPrefix starts every token: the split scans for it, then matches.
 const tokenPrefix = "ENEWS_"
 
 // Template is a rendered issue split once at its tokens. It is read-only
-// after Compile (DefaultName aside), so workers may share it.
+// after Compile, so workers may share it.
 type Template struct {
 	html segments
 	text segments
-	// DefaultName replaces an empty Values.Name; set it before sharing.
-	DefaultName string
 }
 
 // segments is lits[0] tok[0] lits[1] tok[1] … lits[n].
@@ -48,7 +45,7 @@ func Compile(html, text string) (*Template, error) {
 	if err := checkTokens(html, text); err != nil {
 		return nil, err
 	}
-	return &Template{html: split(html), text: split(text), DefaultName: DefaultName}, nil
+	return &Template{html: split(html), text: split(text)}, nil
 }
 
 func split(s string) segments {
@@ -109,7 +106,7 @@ func (t *Template) AppendText(dst []byte, v Values) []byte {
 func (t *Template) values(v Values) [tokCount]string {
 	name := strings.TrimSpace(v.Name)
 	if name == "" {
-		name = t.DefaultName
+		name = DefaultName
 	}
 	return [tokCount]string{
 		tokUnsubscribe: strings.TrimSpace(v.UnsubscribeURL),
@@ -179,12 +176,12 @@ func SampleValues() Values {
 
 // Preview fills a rendered issue's tokens with v (SampleValues for
 // `enews issue preview`), through the same path a real send takes.
-func Preview(r Rendered, v Values) (html, text string, err error) {
-	t, err := Compile(r.HTML, r.Text)
+func Preview(html, text string, v Values) (Message, error) {
+	t, err := Compile(html, text)
 	if err != nil {
-		return "", "", err
+		return Message{}, err
 	}
 	var m Message
 	t.Execute(&m, v)
-	return string(m.HTML), string(m.Text), nil
+	return m, nil
 }

@@ -156,11 +156,11 @@ func TestCompile(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	_, rd := compileSample(t)
-	h, txt, err := Preview(rd, SampleValues())
+	m, err := Preview(rd.HTML, rd.Text, SampleValues())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h, "Hello Sample Reader,") || !strings.Contains(txt, SampleValues().UnsubscribeURL) {
+	if !strings.Contains(string(m.HTML), "Hello Sample Reader,") || !strings.Contains(string(m.Text), SampleValues().UnsubscribeURL) {
 		t.Error("preview lacks the sample values")
 	}
 }

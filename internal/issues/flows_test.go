@@ -50,7 +50,7 @@ func (f *fixture) sender(t *testing.T) *sender {
 func (s *sender) sendNow(t *testing.T, f *fixture, p newsletter.Period) {
 	t.Helper()
 	is := f.issue(t, p)
-	c, err := delivery.Compile(is, s.links)
+	c, err := delivery.CompileIssue(is, s.links)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
+	"github.com/jmoiron/sqlx"
 )
 
 var (
@@ -23,6 +24,7 @@ var (
 // items in May 2022 and the lifecycle service over them.
 type fixture struct {
 	st  *store.Store
+	db  *sqlx.DB // plain SQL behind the store's back
 	svc *issues.Service
 	loc *time.Location
 	n   int
@@ -31,8 +33,8 @@ type fixture struct {
 func newFixture(t *testing.T, n int, policy issues.Policy) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st := pgtest.New(t)
-	if _, err := st.DB().ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
+	st, db := pgtest.NewWithSQL(t)
+	if _, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
 		SELECT 'user' || g || '@example.org', 'User ' || g, 'active' FROM generate_series(1, $1) g`, n); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func newFixture(t *testing.T, n int, policy issues.Policy) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, loc: geneva, n: n}
+	f := &fixture{st: st, db: db, loc: geneva, n: n}
 	for i := 1; i <= 3; i++ {
 		f.item(t, i, fmt.Sprintf("Item %d", i))
 	}
@@ -79,7 +81,7 @@ func (f *fixture) issue(t *testing.T, p newsletter.Period) newsletter.Issue {
 
 func (f *fixture) exec(t *testing.T, q string, args ...any) {
 	t.Helper()
-	if _, err := f.st.DB().ExecContext(context.Background(), q, args...); err != nil {
+	if _, err := f.db.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatal(err)
 	}
 }

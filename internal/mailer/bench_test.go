@@ -42,8 +42,8 @@ func BenchmarkPoolSend(b *testing.B) {
 			cfg := testConfig(s)
 			cfg.Connections = 4
 			if dkimKind != "" {
-				key, _ := dkimKey(b, dkimKind)
-				cfg.DKIM = &DKIMConfig{Domain: "example.org", Selector: "may2022", KeyPEM: key}
+				file, _ := dkimKeyFile(b, dkimKind)
+				cfg.DKIM = &DKIMConfig{Domain: "example.org", Selector: "may2022", KeyFile: file}
 			}
 			p := newPool(b, cfg)
 			msg := benchMessage("reader@example.net")

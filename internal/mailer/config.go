@@ -35,28 +35,16 @@ type Config struct {
 	DKIM               *DKIMConfig   // nil: no signing
 }
 
-// DKIMConfig selects the signing key. The key is RSA or Ed25519 in PEM
-// (PKCS#1 or PKCS#8), read from KeyFile, or given directly in KeyPEM when it
-// comes from the environment.
+// DKIMConfig selects the signing key: RSA or Ed25519 in PEM (PKCS#1 or
+// PKCS#8), read from KeyFile.
 type DKIMConfig struct {
 	Domain   string
 	Selector string
 	KeyFile  string
-	KeyPEM   []byte
-}
-
-// Observer receives one call per Send that reached a connection: how long the
-// SMTP exchange took (dial included when one was needed) and its error. It
-// lets main attach Prometheus without this package touching a registry.
-type Observer interface {
-	ObserveSend(d time.Duration, err error)
 }
 
 // Option adjusts a Pool beyond Config.
 type Option func(*Pool)
-
-// WithObserver reports every send to o.
-func WithObserver(o Observer) Option { return func(p *Pool) { p.obs = o } }
 
 // WithTLSConfig replaces the TLS settings, for a private CA or a test
 // certificate. ServerName defaults to Config.Host.

@@ -28,7 +28,7 @@ func dkimHeaders() []string {
 // fails the process instead of every message.
 func loadDKIMKey(c *DKIMConfig) (crypto.Signer, error) {
 	bad := func(key, why string) error {
-		return fmt.Errorf("%w: smtp.dkim.%s: %s", newsletter.ErrInvalid, key, why)
+		return fmt.Errorf("%w: dkim.%s: %s", newsletter.ErrInvalid, key, why)
 	}
 	if c.Domain == "" {
 		return nil, bad("domain", "required")
@@ -36,16 +36,12 @@ func loadDKIMKey(c *DKIMConfig) (crypto.Signer, error) {
 	if c.Selector == "" {
 		return nil, bad("selector", "required")
 	}
-	pemBytes := c.KeyPEM
-	if len(pemBytes) == 0 {
-		if c.KeyFile == "" {
-			return nil, bad("key_file", "required")
-		}
-		b, err := os.ReadFile(c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mailer: read DKIM key: %w", err)
-		}
-		pemBytes = b
+	if c.KeyFile == "" {
+		return nil, bad("key_file", "required")
+	}
+	pemBytes, err := os.ReadFile(c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: dkim.key_file %s: %w", c.KeyFile, err)
 	}
 	key, err := gomail.PrivKeyFromPEM(pemBytes)
 	if err != nil {

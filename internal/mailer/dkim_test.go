@@ -61,14 +61,22 @@ func verify(t *testing.T, raw []byte, txt string) *dkim.Verification {
 	return vs[0]
 }
 
+// dkimKeyFile writes a new key of kind to a file, as dkim.key_file names
+// one, and returns its path and DNS record.
+func dkimKeyFile(t testing.TB, kind string) (file, txt string) {
+	t.Helper()
+	key, txt := dkimKey(t, kind)
+	file = filepath.Join(t.TempDir(), "dkim.pem")
+	if err := os.WriteFile(file, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, txt
+}
+
 func TestDKIMSignatureVerifies(t *testing.T) {
 	for _, kind := range []string{"rsa", "ed25519"} {
 		t.Run(kind, func(t *testing.T) {
-			key, txt := dkimKey(t, kind)
-			file := filepath.Join(t.TempDir(), "dkim.pem")
-			if err := os.WriteFile(file, key, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			file, txt := dkimKeyFile(t, kind)
 			s := smtptest.Start(t)
 			cfg := testConfig(s)
 			cfg.DKIM = &DKIMConfig{Domain: "example.org", Selector: "may2022", KeyFile: file}
@@ -108,17 +116,24 @@ func TestDKIMHeaderListFits(t *testing.T) {
 }
 
 func TestDKIMConfigErrors(t *testing.T) {
-	key, _ := dkimKey(t, "ed25519")
+	key, _ := dkimKeyFile(t, "ed25519")
+	write := func(name string, b []byte) string {
+		file := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
 	tests := []struct {
 		name string
 		cfg  DKIMConfig
 	}{
-		{"no domain", DKIMConfig{Selector: "s", KeyPEM: key}},
-		{"no selector", DKIMConfig{Domain: "example.org", KeyPEM: key}},
+		{"no domain", DKIMConfig{Selector: "s", KeyFile: key}},
+		{"no selector", DKIMConfig{Domain: "example.org", KeyFile: key}},
 		{"no key", DKIMConfig{Domain: "example.org", Selector: "s"}},
-		{"garbage key", DKIMConfig{Domain: "example.org", Selector: "s", KeyPEM: []byte("not pem")}},
+		{"garbage key", DKIMConfig{Domain: "example.org", Selector: "s", KeyFile: write("garbage.pem", []byte("not pem"))}},
 		{"missing file", DKIMConfig{Domain: "example.org", Selector: "s", KeyFile: filepath.Join(t.TempDir(), "none.pem")}},
-		{"unsupported key", DKIMConfig{Domain: "example.org", Selector: "s", KeyPEM: ecdsaPEM(t)}},
+		{"unsupported key", DKIMConfig{Domain: "example.org", Selector: "s", KeyFile: write("ecdsa.pem", ecdsaPEM(t))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,9 +144,9 @@ func TestDKIMConfigErrors(t *testing.T) {
 		})
 	}
 	ok := Config{Host: "localhost", TLS: TLSNone, From: "a@example.org",
-		DKIM: &DKIMConfig{Domain: "example.org", Selector: "s", KeyPEM: key}}
+		DKIM: &DKIMConfig{Domain: "example.org", Selector: "s", KeyFile: key}}
 	if _, err := NewPool(ok, nil); err != nil {
-		t.Fatalf("KeyPEM: %v", err)
+		t.Fatalf("a good key file: %v", err)
 	}
 }
 

@@ -37,7 +37,6 @@ type Message struct {
 	// the From address: a VERP address that names this delivery, so a
 	// bounce comes back to it whatever the bounce's format.
 	ReturnPath string
-	Headers    []Header
 	// BeforeCommit, when set, is called after the message body has been
 	// sent and before the final "." that makes the server take it. If it
 	// fails, the message is not sent: the connection is closed mid-DATA,
@@ -47,26 +46,11 @@ type Message struct {
 	BeforeCommit func() error
 }
 
-// Header is an extra header field, e.g. a campaign tag for the relay.
-type Header struct{ Name, Value string }
-
 // MessageID builds the Message-ID for one issue and subscriber: the same pair
 // always gives the same id, so a resend after a crash is recognisable as a
 // duplicate and bounces can be traced back to the ledger row.
 func MessageID(issueID, subscriberID int64, domain string) string {
 	return fmt.Sprintf("<enews.%d.%d@%s>", issueID, subscriberID, domain)
-}
-
-// reserved header names are set from Config and Message fields only, so an
-// extra header can never replace the sender or break the MIME structure.
-func reserved(name string) bool {
-	switch strings.ToLower(name) {
-	case "from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date", "message-id",
-		"mime-version", "content-type", "content-transfer-encoding", "dkim-signature",
-		"list-unsubscribe", "list-unsubscribe-post", "list-id", "precedence", "return-path":
-		return true
-	}
-	return false
 }
 
 func invalid(format string, args ...any) error {
@@ -129,12 +113,6 @@ func (p *Pool) build(m *Message, eightBit bool) (*gomail.Msg, error) {
 	msg.SetBulk()
 	if err := setListHeaders(msg, m); err != nil {
 		return nil, err
-	}
-	for _, h := range m.Headers {
-		if !validFieldName(h.Name) || reserved(h.Name) || hasCRLF(h.Value) {
-			return nil, invalid("header %q is reserved or malformed", h.Name)
-		}
-		msg.SetGenHeader(gomail.Header(h.Name), h.Value)
 	}
 	if len(m.Text) > 0 {
 		msg.SetBodyWriter(gomail.TypeTextPlain, writeBytes(m.Text))
@@ -200,19 +178,6 @@ func validListID(s string) bool {
 	}
 	for _, r := range s {
 		if r > 0x7e || r <= 0x20 || strings.ContainsRune(`()<>[]:;@\,"`, r) {
-			return false
-		}
-	}
-	return true
-}
-
-// validFieldName is RFC 5322 ftext: printable ASCII except the colon.
-func validFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < 33 || r > 126 || r == ':' {
 			return false
 		}
 	}

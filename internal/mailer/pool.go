@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"sync"
-	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"golang.org/x/time/rate"
@@ -20,7 +19,6 @@ import (
 type Pool struct {
 	cfg     Config
 	log     *slog.Logger
-	obs     Observer
 	tlsConf *tls.Config
 	from    *mail.Address
 	replyTo *mail.Address
@@ -101,12 +99,7 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return &SendError{Stage: StageBuild, Err: err}
 	}
-	start := time.Now()
-	err = p.deliver(ctx, c, msg, m.BeforeCommit)
-	if p.obs != nil {
-		p.obs.ObserveSend(time.Since(start), err)
-	}
-	return err
+	return p.deliver(ctx, c, msg, m.BeforeCommit)
 }
 
 func (p *Pool) acquire(ctx context.Context) (*conn, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -105,34 +104,5 @@ func TestRateLimitHonoursContext(t *testing.T) {
 	}
 	if s.Count() != 1 {
 		t.Errorf("accepted %d, want 1", s.Count())
-	}
-}
-
-type countingObserver struct {
-	mu         sync.Mutex
-	calls, bad int
-}
-
-func (o *countingObserver) ObserveSend(_ time.Duration, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls++
-	if err != nil {
-		o.bad++
-	}
-}
-
-func TestObserver(t *testing.T) {
-	s := smtptest.Start(t)
-	s.SetFaults(smtptest.Permanent(smtptest.OnRcpt, smtptest.Recipients("bad@example.net")))
-	obs := &countingObserver{}
-	p := newPool(t, testConfig(s), WithObserver(obs))
-	_ = p.Send(ctxT(t), sample("a@example.net"))
-	_ = p.Send(ctxT(t), sample("bad@example.net"))
-	bad := sample("x@example.net")
-	bad.To = "not an address"
-	_ = p.Send(ctxT(t), bad) // rejected before any connection: not observed
-	if obs.calls != 2 || obs.bad != 1 {
-		t.Errorf("observed %d sends, %d failed; want 2 and 1", obs.calls, obs.bad)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -93,6 +92,31 @@ func EmptyURL(t testing.TB) string {
 	return withDatabase(server, name)
 }
 
+// NewWithSQL is New plus a plain handle on the same database, for tests
+// that set up or check rows behind the store's back.
+func NewWithSQL(t testing.TB) (*store.Store, *sqlx.DB) {
+	t.Helper()
+	u := NewURL(t)
+	st, err := store.Open(context.Background(), store.Options{URL: u, MaxOpenConns: 20, Hasher: Hasher(t)})
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, SQL(t, u)
+}
+
+// SQL opens a plain handle on the database at url (one NewURL gave), closed
+// when the test ends.
+func SQL(t testing.TB, url string) *sqlx.DB {
+	t.Helper()
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatalf("pgtest: open %s: %v", redact(url), err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 // Hasher is the address hasher of every Store New returns: a signer with a
 // fixed test key.
 func Hasher(t testing.TB) *signing.Signer {
@@ -108,12 +132,7 @@ func Hasher(t testing.TB) *signing.Signer {
 // Hasher, closed when the test ends.
 func New(t testing.TB) *store.Store {
 	t.Helper()
-	u := NewURL(t)
-	st, err := store.Open(context.Background(), store.Options{URL: u, MaxOpenConns: 20, Hasher: Hasher(t)})
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st, _ := NewWithSQL(t)
 	return st
 }
 
@@ -224,7 +243,7 @@ func dropDatabase(t testing.TB, server, name string) {
 // TerminateAdvisoryLockHolders ends every session holding an advisory lock
 // in db's database, as a network failure or a killed process would, and
 // reports how many it ended.
-func TerminateAdvisoryLockHolders(t testing.TB, db *sql.DB) int {
+func TerminateAdvisoryLockHolders(t testing.TB, db *sqlx.DB) int {
 	t.Helper()
 	var n int
 	err := db.QueryRowContext(context.Background(), `

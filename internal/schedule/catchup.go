@@ -58,13 +58,6 @@ func (s *Scheduler) setError(err error) {
 	s.status.LastError = err.Error()
 }
 
-// Check runs one catch-up check at the clock's current time, as a firing
-// would: for an operator's "run the schedule now" and for tests.
-func (s *Scheduler) Check(ctx context.Context) error {
-	_, err := s.check(ctx, s.cfg.Now())
-	return err
-}
-
 // check makes sure the newest due period has its issue, if its firing is
 // within the catch-up window, and records what it saw. It returns the firing
 // it handled.

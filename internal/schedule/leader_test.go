@@ -63,7 +63,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 	t.Run("losing the lock's connection hands the lead over", func(t *testing.T) {
 		overlapAllowed = true
 		defer func() { overlapAllowed = false }()
-		if n := pgtest.TerminateAdvisoryLockHolders(t, replicas[0].st.DB()); n != 1 {
+		if n := pgtest.TerminateAdvisoryLockHolders(t, replicas[0].db); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
 		eventually(t, "the other replica leads and checks", func() bool {

@@ -12,8 +12,10 @@ import (
 	"github.com/enews/enews/internal/digest"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
+	"github.com/jmoiron/sqlx"
 )
 
 func zurich(t testing.TB) *time.Location {
@@ -99,6 +101,7 @@ func (n *notifier) AwaitingApproval(_ context.Context, is newsletter.Issue) erro
 // shared database, the real issue service, and recording collaborators.
 type replica struct {
 	st       *store.Store
+	db       *sqlx.DB // plain SQL behind the store's back
 	issues   *issues.Service
 	policy   issues.Policy
 	starter  *starter
@@ -123,7 +126,7 @@ func newReplica(t *testing.T, url string, policy issues.Policy) *replica {
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := issues.New(st, r, policy, log, nil)
-	return &replica{st: st, issues: svc, policy: policy,
+	return &replica{st: st, db: pgtest.SQL(t, url), issues: svc, policy: policy,
 		starter: &starter{svc: svc, st: st}, notifier: &notifier{}, log: log}
 }
 

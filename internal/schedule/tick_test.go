@@ -42,7 +42,7 @@ func TestRealFiringMakesTheIssue(t *testing.T) {
 		}
 		return len(list) == 1
 	})
-	if _, err := r.st.DB().ExecContext(ctx, `DELETE FROM issues WHERE id = $1`, first.ID); err != nil {
+	if _, err := r.db.ExecContext(ctx, `DELETE FROM issues WHERE id = $1`, first.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "a firing made the issue again", func() bool {

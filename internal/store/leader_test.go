@@ -7,12 +7,14 @@ import (
 
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/store"
+	"github.com/jmoiron/sqlx"
 )
 
 const testLockKey = 4242
 
-// openTwice gives two pools on one fresh database, as two replicas have.
-func openTwice(t *testing.T) (*store.Store, *store.Store) {
+// openTwice gives two pools on one fresh database, as two replicas have,
+// and a plain handle on it.
+func openTwice(t *testing.T) (*store.Store, *store.Store, *sqlx.DB) {
 	t.Helper()
 	u := pgtest.NewURL(t)
 	var out [2]*store.Store
@@ -24,12 +26,12 @@ func openTwice(t *testing.T) (*store.Store, *store.Store) {
 		t.Cleanup(func() { _ = st.Close() })
 		out[i] = st
 	}
-	return out[0], out[1]
+	return out[0], out[1], pgtest.SQL(t, u)
 }
 
 func TestAdvisoryLock(t *testing.T) {
 	ctx := context.Background()
-	a, b := openTwice(t)
+	a, b, db := openTwice(t)
 
 	lock, ok, err := a.TryAdvisoryLock(ctx, testLockKey)
 	if err != nil || !ok {
@@ -54,7 +56,7 @@ func TestAdvisoryLock(t *testing.T) {
 	})
 
 	t.Run("a terminated session fails its check and frees the lock", func(t *testing.T) {
-		if n := pgtest.TerminateAdvisoryLockHolders(t, b.DB()); n != 1 {
+		if n := pgtest.TerminateAdvisoryLockHolders(t, db); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
 		if err := lock.Check(ctx); err == nil {

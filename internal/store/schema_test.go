@@ -33,9 +33,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestSchemaConstraints(t *testing.T) {
-	st := pgtest.New(t)
+	_, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
-	db := st.DB()
 	if _, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, status) VALUES ('Alice@Example.org', 'active')`); err != nil {
 		t.Fatal(err)
 	}

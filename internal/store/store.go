@@ -69,10 +69,6 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// DB exposes the pool for the few callers (migrations, the leader lock) that
-// need a plain *sql.DB or a dedicated connection.
-func (s *Store) DB() *sql.DB { return s.db.DB }
-
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {

@@ -84,11 +84,12 @@ func TestImportWithBadLines(t *testing.T) {
 }
 
 func TestReimportNeverResurrects(t *testing.T) {
-	st, ctx := pgtest.New(t), context.Background()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
 	file := "email,name\nactive@example.org,A\nunsub@example.org,U\nbounced@example.org,B\npending@example.org,P\nerased@example.org,E\n"
 	importCSV(t, st, file, newsletter.ImportPolicy{})
 	set := func(email, status string) {
-		if _, err := st.DB().ExecContext(ctx, `UPDATE subscribers SET status = $2 WHERE email = $1`, email, status); err != nil {
+		if _, err := db.ExecContext(ctx, `UPDATE subscribers SET status = $2 WHERE email = $1`, email, status); err != nil {
 			t.Fatal(err)
 		}
 	}

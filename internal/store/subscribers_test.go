@@ -173,7 +173,8 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 }
 
 func TestErase(t *testing.T) {
-	st, ctx := pgtest.New(t), context.Background()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
 	sub := add(t, st, "Gone@Example.org", newsletter.SubscriberActive)
 	if err := st.EraseSubscriber(ctx, sub.ID, viaCLI()); err != nil {
 		t.Fatal(err)
@@ -183,15 +184,15 @@ func TestErase(t *testing.T) {
 	}
 	hash := pgtest.Hasher(t).HashAddress("gone@example.org")
 	var suppressed int
-	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM suppressions WHERE email_hash = $1`, hash).Scan(&suppressed); err != nil || suppressed != 1 {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM suppressions WHERE email_hash = $1`, hash).Scan(&suppressed); err != nil || suppressed != 1 {
 		t.Fatalf("%d suppressions after erase, %v", suppressed, err)
 	}
 	var events string
-	if err := st.DB().QueryRowContext(ctx, `SELECT string_agg(event, ' ' ORDER BY id) FROM consent_events WHERE email_hash = $1`, hash).Scan(&events); err != nil || events != "subscribed erased" {
+	if err := db.QueryRowContext(ctx, `SELECT string_agg(event, ' ' ORDER BY id) FROM consent_events WHERE email_hash = $1`, hash).Scan(&events); err != nil || events != "subscribed erased" {
 		t.Fatalf("events kept by hash: %q, %v", events, err)
 	}
 	var left int
-	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM consent_events WHERE subscriber_id IS NOT NULL`).Scan(&left); err != nil || left != 0 {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM consent_events WHERE subscriber_id IS NOT NULL`).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d events still point at a row, %v", left, err)
 	}
 	t.Run("the address cannot come back by mistake", func(t *testing.T) {

@@ -11,13 +11,14 @@ import (
 )
 
 func TestAPITokens(t *testing.T) {
-	st, ctx := pgtest.New(t), context.Background()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
 	token, tok, err := st.CreateAPIToken(ctx, "  ci  ")
 	if err != nil || tok.Name != "ci" || !strings.HasPrefix(token, "enews_") || len(token) < 40 {
 		t.Fatalf("create: %q %+v %v", token, tok, err)
 	}
 	var stored string
-	if err := st.DB().QueryRowContext(ctx, `SELECT token_hash FROM api_tokens`).Scan(&stored); err != nil || strings.Contains(stored, token) || len(stored) != 64 {
+	if err := db.QueryRowContext(ctx, `SELECT token_hash FROM api_tokens`).Scan(&stored); err != nil || strings.Contains(stored, token) || len(stored) != 64 {
 		t.Fatalf("stored %q, %v: want a SHA-256 hex hash, not the token", stored, err)
 	}
 	got, err := st.AuthenticateAPIToken(ctx, token)

@@ -20,7 +20,7 @@ func TestAPIIssueBounces(t *testing.T) {
 	}
 	may := newsletter.Period{Year: 2022, Month: time.May}
 	is := storeIssue(t, e, may, newsletter.IssueSending, "May news")
-	if _, err := e.st.DB().ExecContext(ctx, `UPDATE deliveries SET status = 'sent', sent_at = now()`); err != nil {
+	if _, err := e.db.ExecContext(ctx, `UPDATE deliveries SET status = 'sent', sent_at = now()`); err != nil {
 		t.Fatal(err)
 	}
 	policy := store.BouncePolicy{HardThreshold: 1, SoftThreshold: 3, SoftWindow: time.Hour}

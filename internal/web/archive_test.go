@@ -118,7 +118,7 @@ func TestArchiveKeepsTheFrozenBytes(t *testing.T) {
 	e := newEnv(t)
 	may := newsletter.Period{Year: 2022, Month: time.May}
 	storeIssue(t, e, may, newsletter.IssueSending, "As sent")
-	if _, err := e.st.DB().Exec(`UPDATE items SET title = 'Edited later', updated_at = now()`); err != nil {
+	if _, err := e.db.Exec(`UPDATE items SET title = 'Edited later', updated_at = now()`); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := e.get("/archive/2022-05"); !strings.Contains(body, "As sent") || strings.Contains(body, "Edited later") {

@@ -28,12 +28,14 @@ import (
 	"github.com/enews/enews/internal/smtptest"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/web"
+	"github.com/jmoiron/sqlx"
 )
 
 // env is a running web server on a real database and a real SMTP server.
 type env struct {
 	t      *testing.T
 	st     *store.Store
+	db     *sqlx.DB // plain SQL behind the store's back
 	signer *signing.Signer
 	links  *links.Links
 	smtp   *smtptest.Server
@@ -48,7 +50,8 @@ type env struct {
 
 func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 	t.Helper()
-	e := &env{t: t, st: pgtest.New(t), smtp: smtptest.Start(t), now: time.Now()}
+	e := &env{t: t, smtp: smtptest.Start(t), now: time.Now()}
+	e.st, e.db = pgtest.NewWithSQL(t)
 	var err error
 	if e.signer, err = signing.New([]byte(strings.Repeat("web test secret ", 3))); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,138 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/enews/enews/internal/newsletter"
+)
+
+// Recipient is one claimed delivery as the sender sees it.
+type Recipient struct {
+	IssueID      int64
+	SubscriberID int64
+	Email        string
+	Name         string
+}
+
+// sender sends claimed deliveries one at a time on its own connection. A
+// message is committed to the server (the final "." of DATA) only once the
+// previous message's outcome is stored: at any instant at most one message
+// per connection has been taken by the server without a record, which bounds
+// duplicates after a kill -9 by Connections. The wait overlaps with the next
+// message's envelope and body, so it costs little.
+func (r *run) sender(ctx context.Context) {
+	e := r.e
+	var prev chan struct{} // closed once the previous outcome is stored
+	gate := func() error {
+		if prev != nil {
+			<-prev
+		}
+		if r.recordFailed.Load() {
+			return errRecordFailed
+		}
+		return nil
+	}
+	for c := range r.jobs {
+		if ctx.Err() != nil || r.stopped() {
+			r.handBack([]newsletter.Lease{c})
+			continue
+		}
+		if c.Status != newsletter.SubscriberActive {
+			// Unsubscribed (or bounced) since fan-out: never mailed.
+			r.skipped.Add(1)
+			r.outcomes <- pending{out: newsletter.Outcome{SubscriberID: c.SubscriberID, Status: newsletter.DeliverySkipped,
+				Reply: "subscriber is " + c.Status}}
+			continue
+		}
+		rcpt := Recipient{IssueID: r.issue.ID, SubscriberID: c.SubscriberID, Email: c.Email, Name: c.Name}
+		// The send itself is not cut short by a stop signal: a message
+		// half-written to the server is the one thing that would make the
+		// outcome unknowable.
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.DrainTimeout)
+		start := time.Now()
+		err := e.sender.Send(sendCtx, rcpt, r.compiled, gate)
+		cancel()
+		if errors.Is(err, errRecordFailed) {
+			r.handBack([]newsletter.Lease{c})
+			continue
+		}
+		out := r.outcome(c, err)
+		e.metrics.observe(out.Status, time.Since(start))
+		done := make(chan struct{})
+		r.outcomes <- pending{out: out, done: done}
+		prev = done
+	}
+}
+
+// errRecordFailed stops a message before the server takes it, once an
+// outcome could not be stored.
+var errRecordFailed = errors.New("delivery: recording outcomes failed; not sending more")
+
+func (r *run) outcome(c newsletter.Lease, err error) newsletter.Outcome {
+	e := r.e
+	out := newsletter.Outcome{SubscriberID: c.SubscriberID}
+	if err == nil {
+		r.sent.Add(1)
+		out.Status = newsletter.DeliverySent
+		out.Reply = "250 accepted"
+		return out
+	}
+	temporary, hard, reply := e.classify(err)
+	out.Reply = reply
+	switch {
+	case temporary && c.Attempts < e.opts.MaxAttempts:
+		r.retried.Add(1)
+		out.Status = newsletter.DeliveryRetry
+		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
+	default:
+		r.failed.Add(1)
+		out.Status = newsletter.DeliveryFailed
+		out.HardBounce = hard
+	}
+	e.log.Warn("delivery attempt failed", "issue", r.issue.ID, "subscriber", c.SubscriberID,
+		"attempt", c.Attempts, "outcome", out.Status, "reply", reply)
+	return out
+}
+
+// recorder commits outcomes in batches: everything that arrived while the
+// previous commit ran goes into the next one, so the batch grows with load
+// and a quiet sender still sees its outcome committed at once.
+func (r *run) recorder(ctx context.Context) {
+	e := r.e
+	var batch []pending
+	for p := range r.outcomes {
+		batch = append(batch[:0], p)
+	more:
+		for len(batch) < 1000 {
+			select {
+			case q, ok := <-r.outcomes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, q)
+			default:
+				break more
+			}
+		}
+		outs := make([]newsletter.Outcome, len(batch))
+		for i, b := range batch {
+			outs[i] = b.out
+		}
+		err := e.ledger.Record(ctx, r.issue.ID, r.owner, outs, e.opts.BounceThreshold)
+		if err != nil && r.recordErr == nil {
+			// The leases run out and another sender retries these rows:
+			// nothing is lost, but this run stops claiming.
+			r.recordErr = err
+			r.recordFailed.Store(true)
+			e.log.Error("recording delivery outcomes failed", "issue", r.issue.ID, "count", len(outs), "err", err)
+			r.halt("error")
+		}
+		for _, b := range batch {
+			if b.done != nil {
+				close(b.done)
+			}
+		}
+	}
+}
