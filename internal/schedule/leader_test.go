@@ -54,9 +54,11 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 	issues := func() []newsletter.Issue { return replicas[0].issueList(t) }
 	started := func() int { return replicas[0].starter.count() + replicas[1].starter.count() }
 
-	eventually(t, "one replica leads and May is sent", func() bool {
-		n, _ := leading()
-		return n == 1 && started() == 1
+	// Wait for the leader's check to finish, not only for its send: a lead
+	// lost between the two leaves that replica without a recorded check.
+	eventually(t, "one replica leads, May is sent and the check recorded", func() bool {
+		n, who := leading()
+		return n == 1 && started() == 1 && !scheds[who].Status().LastCheck.IsZero()
 	})
 	_, first := leading()
 
