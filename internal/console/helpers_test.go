@@ -26,6 +26,7 @@ import (
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
 	"github.com/enews/enews/internal/store"
+	"github.com/jmoiron/sqlx"
 )
 
 // testHash keeps argon2id cheap in tests; production parameters are
@@ -36,6 +37,7 @@ var testHash = console.HashParams{Memory: 64, Time: 1, Threads: 1}
 type env struct {
 	t       *testing.T
 	st      *store.Store
+	db      *sqlx.DB // plain SQL behind the store's back
 	console *console.Console
 	url     string
 	smtp    *smtptest.Server
@@ -51,7 +53,8 @@ const testPassword = "correct horse battery staple"
 
 func newEnv(t *testing.T, adjust ...func(*console.Deps)) *env {
 	t.Helper()
-	e := &env{t: t, st: pgtest.New(t), now: time.Now(), smtp: smtptest.Start(t)}
+	e := &env{t: t, now: time.Now(), smtp: smtptest.Start(t)}
+	e.st, e.db = pgtest.NewWithSQL(t)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.console.ServeHTTP(w, r) }))
 	t.Cleanup(ts.Close)
 	e.url = ts.URL
@@ -112,7 +115,7 @@ func (e *env) advance(d time.Duration) {
 // exec runs SQL to arrange a test.
 func (e *env) exec(q string, args ...any) {
 	e.t.Helper()
-	if _, err := e.st.DB().ExecContext(context.Background(), q, args...); err != nil {
+	if _, err := e.db.ExecContext(context.Background(), q, args...); err != nil {
 		e.t.Fatal(err)
 	}
 }

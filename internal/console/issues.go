@@ -58,7 +58,7 @@ type MailTester struct {
 
 // SendTest sends one test copy of is to the address to.
 func (t MailTester) SendTest(ctx context.Context, is newsletter.Issue, to string) error {
-	c, err := delivery.Compile(is, t.Links)
+	c, err := delivery.CompileIssue(is, t.Links)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func routes() []route {
 func (e *env) fingerprint() string {
 	e.t.Helper()
 	var fp string
-	err := e.st.DB().QueryRowContext(context.Background(), `SELECT
+	err := e.db.QueryRowContext(context.Background(), `SELECT
 		(SELECT COALESCE(md5(string_agg(id || email || name || status || attributes::text, ',' ORDER BY id)), '') FROM subscribers) ||
 		(SELECT COALESCE(md5(string_agg(period || status || subject, ',' ORDER BY id)), '') FROM issues) ||
 		(SELECT count(*) FROM consent_events) || '/' || (SELECT count(*) FROM deliveries) || '/' ||
