@@ -8,7 +8,8 @@ type Metrics struct {
 	pauses  prometheus.Counter
 }
 
-// NewMetrics registers the bounce counters with reg.
+// NewMetrics registers the bounce counters with reg; a second call (the
+// listener and the webhooks in one process) shares the first's counters.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -20,8 +21,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Issues paused because a bounce or complaint rate crossed bounces.pause_above.",
 		}),
 	}
-	reg.MustRegister(m.reports, m.pauses)
+	m.reports = register(reg, m.reports)
+	m.pauses = register(reg, m.pauses)
 	return m
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err) // a clashing metric name is a programming error
+	}
+	return c
 }
 
 // ObserveReport counts one report.

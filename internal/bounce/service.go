@@ -65,7 +65,8 @@ type Config struct {
 	Pause  Thresholds
 }
 
-// NewService wires the service. obs may be nil.
+// NewService wires the service. addrs may be nil (no bounce domain: relay
+// webhooks only), obs too.
 func NewService(st Store, addrs *Addresses, cfg Config, pauser Pauser, obs Observer, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -150,6 +151,9 @@ func (s *Service) attribute(ctx context.Context, ev Event) (issueID, subID int64
 	}
 	// A report sent to the bare address may quote the VERP return path.
 	for _, rp := range ev.ReturnPaths {
+		if s.addrs == nil {
+			break
+		}
 		if r, err := s.addrs.Parse(rp); err == nil && r.Kind == AddressBounce && r.SubscriberID != 0 {
 			return r.IssueID, r.SubscriberID, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,15 +22,16 @@ func (a *app) bounceAddresses() (*bounce.Addresses, error) {
 	return bounce.NewAddresses(a.cfg.Bounces.Domain, s)
 }
 
-// bounceService applies the bounce policy; reg may be nil.
+// bounceService applies the bounce policy; reg may be nil. Without
+// bounces.domain it has no addresses (relay webhooks only).
 func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce.Service, *bounce.Addresses, error) {
 	b := a.cfg.Bounces
-	if b.Domain == "" {
-		return nil, nil, fmt.Errorf("bounces: bounces.domain (ENEWS_BOUNCES_DOMAIN) must be set to receive bounces")
-	}
-	addrs, err := a.bounceAddresses()
-	if err != nil {
-		return nil, nil, err
+	var addrs *bounce.Addresses
+	if b.Domain != "" {
+		var err error
+		if addrs, err = a.bounceAddresses(); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := a.cfg.RequireSecret(); err != nil { // the store hashes addresses with it
 		return nil, nil, err
@@ -56,11 +58,14 @@ func (a *app) bounceService(st *store.Store, reg prometheus.Registerer) (*bounce
 // bounceListener prepares the bounces role: the SMTP listener, and the
 // hourly purge of raw reports older than bounces.keep_days.
 func (a *app) bounceListener(st *store.Store, reg prometheus.Registerer) (func(context.Context) error, error) {
+	b := a.cfg.Bounces
+	if b.Domain == "" {
+		return nil, fmt.Errorf("bounces: bounces.domain (ENEWS_BOUNCES_DOMAIN) must be set to receive bounces")
+	}
 	svc, addrs, err := a.bounceService(st, reg)
 	if err != nil {
 		return nil, err
 	}
-	b := a.cfg.Bounces
 	l := bounce.NewListener(svc, addrs, bounce.ListenerConfig{MaxMessageBytes: b.MaxMessageBytes}, a.log)
 	return func(ctx context.Context) error {
 		ln, err := net.Listen("tcp", b.Listen)
@@ -90,4 +95,21 @@ func (a *app) purgeBounceReports(ctx context.Context, st *store.Store) {
 		case <-t.C:
 		}
 	}
+}
+
+// webhooks is the /webhooks/ handler of the web role, or nil when no relay
+// webhook is configured.
+func (a *app) webhooks(st *store.Store, reg prometheus.Registerer) (http.Handler, error) {
+	b := a.cfg.Bounces
+	if !b.Webhooks() {
+		return nil, nil
+	}
+	svc, _, err := a.bounceService(st, reg)
+	if err != nil {
+		return nil, err
+	}
+	return bounce.NewWebhooks(svc, bounce.WebhookConfig{
+		GenericSecret: b.WebhookSecret, PostmarkUser: b.PostmarkUser, PostmarkPassword: b.PostmarkPassword,
+		SendGridPublicKey: b.SendGridPublicKey, MailgunSigningKey: b.MailgunSigningKey, SESTopicARNs: b.SESTopicARNs,
+	}, a.log).Handler(), nil
 }

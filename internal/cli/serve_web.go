@@ -24,15 +24,23 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 	if err != nil {
 		return nil, err
 	}
+	extra := map[string]http.Handler{
+		"GET /healthz": health, "GET /readyz": health, "GET /metrics": health, "GET /statusz": health,
+		"/admin/": admin,
+	}
+	hooks, err := a.webhooks(st, reg)
+	if err != nil {
+		return nil, err
+	}
+	if hooks != nil {
+		extra["/webhooks/"] = hooks
+	}
 	n := a.cfg.Newsletter
 	return web.New(web.Deps{
 		Store: st, Issues: svc, Signer: signer, Links: l, Mailer: pool, Log: a.log, Location: a.cfg.Location(),
 		Templates: a.templatesOverride("web"),
 		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName, ProductURL: n.ProductURL,
 			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
-		Extra: map[string]http.Handler{
-			"GET /healthz": health, "GET /readyz": health, "GET /metrics": health, "GET /statusz": health,
-			"/admin/": admin,
-		},
+		Extra: extra,
 	})
 }

@@ -18,6 +18,22 @@ type Bounces struct {
 	SoftWindow      time.Duration `yaml:"soft_window"`
 	PauseAbove      string        `yaml:"pause_above"`
 	PauseMinSent    int           `yaml:"pause_min_sent"`
+
+	WebhookSecret         string   `yaml:"webhook_secret" secret:"true"`
+	WebhookSecretFile     string   `yaml:"webhook_secret_file"`
+	PostmarkUser          string   `yaml:"postmark_user"`
+	PostmarkPassword      string   `yaml:"postmark_password" secret:"true"`
+	PostmarkPasswordFile  string   `yaml:"postmark_password_file"`
+	SendGridPublicKey     string   `yaml:"sendgrid_public_key"`
+	MailgunSigningKey     string   `yaml:"mailgun_signing_key" secret:"true"`
+	MailgunSigningKeyFile string   `yaml:"mailgun_signing_key_file"`
+	SESTopicARNs          []string `yaml:"ses_topic_arns"`
+}
+
+// Webhooks reports whether any relay webhook is configured.
+func (b Bounces) Webhooks() bool {
+	return b.WebhookSecret != "" || b.PostmarkPassword != "" || b.SendGridPublicKey != "" ||
+		b.MailgunSigningKey != "" || len(b.SESTopicARNs) > 0
 }
 
 func defaultBounces() Bounces {
@@ -64,6 +80,10 @@ func (b Bounces) checks() []keyCheck {
 		{"bounces.soft_window", positiveDuration(b.SoftWindow)},
 		{"bounces.pause_above", pauseErr},
 		{"bounces.pause_min_sent", positive(b.PauseMinSent)},
+		{"bounces.webhook_secret", minLength(b.WebhookSecret, 16)},
+		{"bounces.postmark_user", requiredWith(b.PostmarkUser, b.PostmarkPassword, "bounces.postmark_password")},
+		{"bounces.postmark_password", requiredWith(b.PostmarkPassword, b.PostmarkUser, "bounces.postmark_user")},
+		{"bounces.ses_topic_arns", topicARNs(b.SESTopicARNs)},
 	}
 }
 
@@ -73,6 +93,22 @@ func bounceDomain(s string) error {
 	}
 	if !strings.Contains(s, ".") || strings.ContainsAny(s, "@ <>\r\n/:") {
 		return fmt.Errorf("want a domain whose MX reaches the bounce listener, like bounces.example.org, got %q", s)
+	}
+	return nil
+}
+
+func minLength(s string, n int) error {
+	if s != "" && len(s) < n {
+		return fmt.Errorf("want at least %d characters, got %d", n, len(s))
+	}
+	return nil
+}
+
+func topicARNs(arns []string) error {
+	for _, a := range arns {
+		if !strings.HasPrefix(a, "arn:aws") || strings.Count(a, ":") != 5 {
+			return fmt.Errorf("want SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:bounces, got %q", a)
+		}
 	}
 	return nil
 }

@@ -172,6 +172,9 @@ func readSecretFiles(cfg *Config) error {
 	}{
 		{&cfg.SMTP.Password, cfg.SMTP.PasswordFile, "smtp.password_file"},
 		{&cfg.Web.SecretKey, cfg.Web.SecretKeyFile, "web.secret_key_file"},
+		{&cfg.Bounces.WebhookSecret, cfg.Bounces.WebhookSecretFile, "bounces.webhook_secret_file"},
+		{&cfg.Bounces.PostmarkPassword, cfg.Bounces.PostmarkPasswordFile, "bounces.postmark_password_file"},
+		{&cfg.Bounces.MailgunSigningKey, cfg.Bounces.MailgunSigningKeyFile, "bounces.mailgun_signing_key_file"},
 	}
 	for _, p := range pairs {
 		if p.path == "" || *p.dst != "" {
