@@ -149,3 +149,34 @@ func TestIssueLifecycleCommands(t *testing.T) {
 		}
 	})
 }
+
+// TestServeFollowsDraftsAndStartsApprovedIssues: with approval required, a
+// running serve makes the month's draft, renders it again when an item is
+// edited, and sends it soon after `issue approve`, with no restart.
+func TestServeFollowsDraftsAndStartsApprovedIssues(t *testing.T) {
+	e, last := serveE2E(t, 3)
+	e.env = append(e.env, "ENEWS_SCHEDULE_REQUIRE_APPROVAL=true")
+	e.serve(t, "serve")
+	html := func() string {
+		var h string
+		if err := e.db.QueryRow(`SELECT html FROM issues WHERE period = CAST($1 AS date)`, last.String()+"-01").Scan(&h); err != nil {
+			return ""
+		}
+		return h
+	}
+	waitFor(t, func() bool { return strings.Contains(html(), "News 1 of "+last.String()) })
+	if _, err := e.db.Exec(`UPDATE items SET title = 'News 1, corrected', updated_at = now() WHERE title = $1`,
+		"News 1 of "+last.String()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(html(), "News 1, corrected") })
+	if e.smtp.Count() != 0 {
+		t.Fatalf("%d messages sent before approval", e.smtp.Count())
+	}
+	e.ok("issue", "approve", "--period", last.String())
+	e.waitMessages(t, e.n)
+	waitFor(t, func() bool { return strings.Contains(e.ok("issue", "status", "--period", last.String()), ": sent") })
+	if got := e.smtp.Count(); got != e.n {
+		t.Fatalf("%d messages, want %d", got, e.n)
+	}
+}
