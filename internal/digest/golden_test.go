@@ -34,6 +34,11 @@ func TestGolden(t *testing.T) {
 			golden(t, tc.name+".html", got.HTML)
 			golden(t, tc.name+".txt", got.Text)
 			golden(t, tc.name+".preheader.txt", got.Preheader+"\n")
+			web, err := r.RenderWeb(tc.issue(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".web.html", web)
 		})
 	}
 }
@@ -132,4 +137,28 @@ func lineDiff(a, b string) string {
 		fmt.Fprintf(&out, "%c %4d| %s\n", l.op, l.at, l.text)
 	}
 	return out.String()
+}
+
+// TestThemeWithoutWebFile: a theme directory made before the archive's web
+// body existed still loads, and the archive uses the embedded web body.
+func TestThemeWithoutWebFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{HTMLFile, TextFile} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "templates", "email", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := NewRenderer(sampleConfig(t), os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.RenderWeb(may2022(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "2022-05.web.html", got)
 }
