@@ -78,7 +78,8 @@ func (a *app) pool() (*mailer.Pool, error) {
 	s := a.cfg.SMTP
 	cfg := mailer.Config{
 		Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password,
-		From: s.From, ReplyTo: s.ReplyTo, ConnectTimeout: s.ConnectTimeout, SendTimeout: s.SendTimeout,
+		From: s.From, ReplyTo: s.ReplyTo, ConnectTimeout: s.ConnectTimeout,
+		CommandTimeout: s.CommandTimeout, DataTimeout: s.DataTimeout, FinalTimeout: s.FinalTimeout, IdleTimeout: s.IdleTimeout,
 		Connections: a.cfg.Sending.Connections, RatePerSecond: a.cfg.Sending.RatePerSecond, HeloName: s.HeloName,
 	}
 	if d := a.cfg.DKIM; d.KeyFile != "" {

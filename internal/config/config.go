@@ -44,7 +44,10 @@ type SMTP struct {
 	ReplyTo        string        `yaml:"reply_to"`
 	HeloName       string        `yaml:"helo_name"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	SendTimeout    time.Duration `yaml:"send_timeout"`
+	CommandTimeout time.Duration `yaml:"command_timeout"`
+	DataTimeout    time.Duration `yaml:"data_timeout"`
+	FinalTimeout   time.Duration `yaml:"final_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 	UnsubscribeTo  string        `yaml:"unsubscribe_mailto"`
 }
 
@@ -135,8 +138,11 @@ func Default() Config {
 		},
 		SMTP: SMTP{
 			Host: "127.0.0.1", Port: 1025, TLS: "none",
-			From:           "eNewsUpdate <enews@localhost>",
-			ConnectTimeout: 10 * time.Second, SendTimeout: 30 * time.Second,
+			From: "eNewsUpdate <enews@localhost>",
+			// RFC 5321 4.5.3.2, as postfix has them.
+			ConnectTimeout: 5 * time.Minute, CommandTimeout: 5 * time.Minute,
+			DataTimeout: 3 * time.Minute, FinalTimeout: 10 * time.Minute,
+			IdleTimeout: 30 * time.Second,
 		},
 		DKIM: DKIM{Selector: "enews"},
 		Web:  Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},

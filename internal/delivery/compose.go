@@ -130,16 +130,16 @@ func withBanner(body []byte, text string) []byte {
 
 // ClassifyMailError reads a mailer.SendError; anything else (which the pool
 // does not return) counts as temporary so it is retried, never lost.
-func ClassifyMailError(err error) (temporary, hardBounce bool, reply string) {
+func ClassifyMailError(err error) Verdict {
 	var se *mailer.SendError
 	if errors.As(err, &se) {
-		reply = se.Reply
-		if reply == "" {
-			reply = se.Error()
+		v := Verdict{Temporary: se.Temporary, HardBounce: se.IsHardBounce(), InDoubt: se.InDoubt(), Reply: se.Reply}
+		if v.Reply == "" {
+			v.Reply = se.Error()
 		}
-		return se.Temporary, se.IsHardBounce(), reply
+		return v
 	}
-	return true, false, err.Error()
+	return Verdict{Temporary: true, Reply: err.Error()}
 }
 
 // ApprovalNotifier mails each approver a copy of a draft issue: they review

@@ -44,9 +44,16 @@ type Sender interface {
 	Send(ctx context.Context, r Recipient, issue *Compiled, gate func() error) error
 }
 
-// Classify reads a send error: temporary (retry later), hard bounce (5.1.x),
-// and the SMTP reply to store.
-type Classify func(err error) (temporary, hardBounce bool, reply string)
+// Verdict is what a send error means for the delivery.
+type Verdict struct {
+	Temporary  bool   // retry later
+	HardBounce bool   // 5.1.x: counts against the subscriber
+	InDoubt    bool   // sent in full, no final reply: the server may have it
+	Reply      string // the SMTP reply to store
+}
+
+// Classify reads a send error.
+type Classify func(err error) Verdict
 
 // Options tune an engine.
 type Options struct {
@@ -60,7 +67,6 @@ type Options struct {
 	RetryMax        time.Duration
 	BounceThreshold int
 	PollInterval    time.Duration // how often pause/cancel is noticed and idle senders look again
-	DrainTimeout    time.Duration // on stop, how long an in-flight message may take to finish
 }
 
 // Engine sends issues.
@@ -78,9 +84,6 @@ type Engine struct {
 func New(ledger Ledger, completer Completer, sender Sender, classify Classify, opts Options, log *slog.Logger, metrics *Metrics) *Engine {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
-	}
-	if opts.DrainTimeout <= 0 {
-		opts.DrainTimeout = 30 * time.Second
 	}
 	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
 }

@@ -49,11 +49,10 @@ func (r *run) sender(ctx context.Context) {
 		rcpt := Recipient{IssueID: r.issue.ID, SubscriberID: c.SubscriberID, Email: c.Email, Name: c.Name}
 		// The send itself is not cut short by a stop signal: a message
 		// half-written to the server is the one thing that would make the
-		// outcome unknowable.
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.DrainTimeout)
+		// outcome unknowable. Its length is bounded by the mailer's stage
+		// timeouts (RFC 5321 4.5.3.2), never by a fixed cut here.
 		start := time.Now()
-		err := e.sender.Send(sendCtx, rcpt, r.compiled, gate)
-		cancel()
+		err := e.sender.Send(context.WithoutCancel(ctx), rcpt, r.compiled, gate)
 		if errors.Is(err, errRecordFailed) {
 			r.handBack([]newsletter.Lease{c})
 			continue
@@ -79,20 +78,26 @@ func (r *run) outcome(c newsletter.Lease, err error) newsletter.Outcome {
 		out.Reply = "250 accepted"
 		return out
 	}
-	temporary, hard, reply := e.classify(err)
-	out.Reply = reply
+	v := e.classify(err)
+	out.Reply = v.Reply
+	out.InDoubt = v.InDoubt
 	switch {
-	case temporary && c.Attempts < e.opts.MaxAttempts:
+	case v.InDoubt && c.Attempts < e.opts.MaxAttempts:
+		// Never a plain retry: the ledger says this one may arrive twice.
+		r.retried.Add(1)
+		out.Status = newsletter.DeliveryRetry
+		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
+	case v.Temporary && c.Attempts < e.opts.MaxAttempts:
 		r.retried.Add(1)
 		out.Status = newsletter.DeliveryRetry
 		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
 	default:
 		r.failed.Add(1)
 		out.Status = newsletter.DeliveryFailed
-		out.HardBounce = hard
+		out.HardBounce = v.HardBounce
 	}
 	e.log.Warn("delivery attempt failed", "issue", r.issue.ID, "subscriber", c.SubscriberID,
-		"attempt", c.Attempts, "outcome", out.Status, "reply", reply)
+		"attempt", c.Attempts, "outcome", out.Status, "in_doubt", v.InDoubt, "reply", v.Reply)
 	return out
 }
 

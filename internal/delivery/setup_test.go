@@ -83,8 +83,18 @@ func (f *fixture) opts(owner string) delivery.Options {
 
 func (f *fixture) engine(t *testing.T, opts delivery.Options) (*delivery.Engine, *delivery.Compiled) {
 	t.Helper()
-	pool, err := mailer.NewPool(mailer.Config{Host: f.smtp.Host(), Port: f.smtp.Port(), TLS: "none",
-		From: "news@example.org", Connections: opts.Connections, ConnectTimeout: 2 * time.Second, SendTimeout: 5 * time.Second}, f.log)
+	return f.engineWith(t, opts, func(cfg *mailer.Config) { cfg.ConnectTimeout, cfg.SendTimeout = 2*time.Second, 5*time.Second })
+}
+
+// engineWith lets a test set the mailer's timeouts; with none set the
+// mailer uses its defaults (RFC 5321's).
+func (f *fixture) engineWith(t *testing.T, opts delivery.Options, mail func(*mailer.Config)) (*delivery.Engine, *delivery.Compiled) {
+	t.Helper()
+	cfg := mailer.Config{Host: f.smtp.Host(), Port: f.smtp.Port(), TLS: "none", From: "news@example.org", Connections: opts.Connections}
+	if mail != nil {
+		mail(&cfg)
+	}
+	pool, err := mailer.NewPool(cfg, f.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,12 +27,22 @@ type Config struct {
 	TLS                string // none|starttls|tls; "" means starttls
 	Username, Password string // AUTH only when Username is set
 	From, ReplyTo      string // "Name <addr>" or "addr"
-	ConnectTimeout     time.Duration
-	SendTimeout        time.Duration // one message, MAIL FROM to the final reply
-	Connections        int           // pool size; 0 means 1
-	RatePerSecond      float64       // messages per second over the whole pool; 0 = unlimited
-	HeloName           string        // "" means the machine's host name
-	DKIM               *DKIMConfig   // nil: no signing
+	// Timeouts per stage of a transaction, as RFC 5321 4.5.3.2 asks: a slow
+	// relay is waited for, never cut at one fixed limit. Zero takes
+	// SendTimeout when that is set, else the RFC's value.
+	ConnectTimeout time.Duration // TCP connect, greeting, EHLO, STARTTLS, AUTH: 5 min
+	CommandTimeout time.Duration // reply to MAIL, RCPT and DATA: 5 min
+	DataTimeout    time.Duration // writing the message body: 3 min
+	FinalTimeout   time.Duration // reply to the final ".": 10 min
+	SendTimeout    time.Duration // shorthand filling every stage timeout left at 0
+	// IdleTimeout closes a pooled connection idle longer than this before it
+	// is used again: relays drop idle clients, and a fresh connection costs
+	// less than a failed first command. 0 means 30 s.
+	IdleTimeout   time.Duration
+	Connections   int         // pool size; 0 means 1
+	RatePerSecond float64     // messages per second over the whole pool; 0 = unlimited
+	HeloName      string      // "" means the machine's host name
+	DKIM          *DKIMConfig // nil: no signing
 }
 
 // DKIMConfig selects the signing key: RSA or Ed25519 in PEM (PKCS#1 or
@@ -82,16 +92,35 @@ func (cfg Config) normalize() (Config, error) {
 			return bad("reply_to", err.Error())
 		}
 	}
-	if cfg.Connections < 0 || cfg.RatePerSecond < 0 || cfg.ConnectTimeout < 0 || cfg.SendTimeout < 0 {
-		return bad("connections/rate_per_second/timeouts", "must not be negative")
+	if cfg.Connections < 0 || cfg.RatePerSecond < 0 {
+		return bad("connections/rate_per_second", "must not be negative")
+	}
+	for _, t := range []struct {
+		key string
+		v   *time.Duration
+		rfc time.Duration
+	}{
+		{"connect_timeout", &cfg.ConnectTimeout, 5 * time.Minute},
+		{"command_timeout", &cfg.CommandTimeout, 5 * time.Minute},
+		{"data_timeout", &cfg.DataTimeout, 3 * time.Minute},
+		{"final_timeout", &cfg.FinalTimeout, 10 * time.Minute},
+	} {
+		switch {
+		case *t.v < 0 || cfg.SendTimeout < 0:
+			return bad(t.key, "must not be negative")
+		case *t.v == 0 && cfg.SendTimeout > 0:
+			*t.v = cfg.SendTimeout
+		case *t.v == 0:
+			*t.v = t.rfc
+		}
+	}
+	if cfg.IdleTimeout < 0 {
+		return bad("idle_timeout", "must not be negative")
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Second
 	}
 	cfg.Connections = defaultInt(cfg.Connections, 1)
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 15 * time.Second
-	}
-	if cfg.SendTimeout == 0 {
-		cfg.SendTimeout = time.Minute
-	}
 	if cfg.Username == "" && cfg.Password != "" {
 		return bad("username", "required when a password is set")
 	}

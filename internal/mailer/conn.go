@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -16,11 +17,14 @@ import (
 // touches its fields, so it needs no lock.
 type conn struct {
 	id     int
-	client *gomail.Client  // settings: TLS, AUTH, DKIM, timeouts
+	client *gomail.Client  // settings: TLS, AUTH, timeouts; dials with ConnectTimeout
+	signer *gomail.Client  // DKIM only: sends and signs, with every stage's time allowed
 	sc     *smtp.Client    // the live SMTP conversation; nil until dialled or after a failure
 	raw    net.Conn        // under sc, closed to abort a send when ctx ends
 	buffer *coalescingConn // above raw: writes wait here until a reply is awaited
 	sent   int
+	// lastUsed is when the connection last finished a message, for IdleTimeout.
+	lastUsed time.Time
 	// eightBit: the server announced 8BITMIME on this connection.
 	eightBit bool
 	// pipelining: the server announced PIPELINING (RFC 2920).
@@ -28,11 +32,12 @@ type conn struct {
 	body       bytes.Buffer // the encoded message, reused from one send to the next
 }
 
-func (p *Pool) newClient(c *conn) (*gomail.Client, error) {
+// newClient makes the go-mail client of one connection. go-mail applies
+// timeout to the handshake and, when it sends, to the whole message.
+func (p *Pool) newClient(c *conn, timeout time.Duration, sign bool) (*gomail.Client, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(p.cfg.Port),
-		// go-mail applies this deadline to every exchange, including each message.
-		gomail.WithTimeout(p.cfg.SendTimeout),
+		gomail.WithTimeout(timeout),
 		gomail.WithTLSConfig(p.tlsConf),
 		// No NOOP before each message: it costs a round trip, and a stale
 		// connection is caught at MAIL FROM and retried once (see deliver).
@@ -59,7 +64,7 @@ func (p *Pool) newClient(c *conn) (*gomail.Client, error) {
 		opts = append(opts, gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin),
 			gomail.WithUsername(p.cfg.Username), gomail.WithPassword(p.cfg.Password))
 	}
-	if p.dkimKey != nil {
+	if sign {
 		opts = append(opts, gomail.WithAlwaysDKIMSign(newDKIMSigner(p.cfg.DKIM, p.dkimKey)))
 	}
 	return gomail.NewClient(p.cfg.Host, opts...)

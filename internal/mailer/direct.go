@@ -32,7 +32,7 @@ func (p *Pool) sendDirect(c *conn, msg *gomail.Msg, gate func() error) *SendErro
 		return &SendError{Stage: StageBuild, Reply: err.Error(), Err: err}
 	}
 	sc := c.sc
-	if err := sc.UpdateDeadline(p.cfg.SendTimeout); err != nil {
+	if err := sc.UpdateDeadline(p.cfg.CommandTimeout); err != nil {
 		return replyError(StageMail, err)
 	}
 	text := sc.Text
@@ -44,12 +44,23 @@ func (p *Pool) sendDirect(c *conn, msg *gomail.Msg, gate func() error) *SendErro
 		if err := sc.Mail(from); err != nil {
 			return replyError(StageMail, err)
 		}
+		if err := sc.UpdateDeadline(p.cfg.CommandTimeout); err != nil {
+			return replyError(StageRcpt, err)
+		}
 		if err := sc.Rcpt(rcpts[0]); err != nil {
 			return replyError(StageRcpt, err)
+		}
+		if err := sc.UpdateDeadline(p.cfg.CommandTimeout); err != nil {
+			return replyError(StageData, err)
 		}
 		if err := exchange(text, 354, func(w *bufio.Writer) error { _, err := w.WriteString("DATA\r\n"); return err }); err != nil {
 			return replyError(StageData, err)
 		}
+	}
+	// RFC 5321 times each block; one allowance for the whole body is as
+	// generous for a newsletter of a few hundred kilobytes.
+	if err := sc.UpdateDeadline(p.cfg.DataTimeout); err != nil {
+		return replyError(StageData, err)
 	}
 	if err := writeBody(text.W, c.body.Bytes()); err != nil {
 		return replyError(StageData, err)
@@ -62,11 +73,16 @@ func (p *Pool) sendDirect(c *conn, msg *gomail.Msg, gate func() error) *SendErro
 		}
 		if err := gate(); err != nil {
 			p.drop(c) // mid-DATA: the server discards the message
-			return &SendError{Temporary: true, Stage: StageData, Reply: "not sent: " + err.Error(), Err: err}
+			return &SendError{Temporary: true, Stage: StageGate, Reply: "not sent: " + err.Error(), Err: err}
 		}
 	}
-	if err := exchange(text, 250, func(w *bufio.Writer) error { _, err := w.WriteString(".\r\n"); return err }); err != nil {
+	if err := sc.UpdateDeadline(p.cfg.FinalTimeout); err != nil {
 		return replyError(StageData, err)
+	}
+	if err := exchange(text, 250, func(w *bufio.Writer) error { _, err := w.WriteString(".\r\n"); return err }); err != nil {
+		se := replyError(StageData, err)
+		se.committed = true
+		return se
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ const (
 	StageMail    = "mail"
 	StageRcpt    = "rcpt"
 	StageData    = "data"
+	StageGate    = "gate" // Message.BeforeCommit refused: the message was not sent
 )
 
 // ErrClosed is wrapped by the SendError of a Send on a closed pool.
@@ -34,7 +35,16 @@ type SendError struct {
 	Temporary bool
 	Stage     string
 	Err       error
+	// committed: the final "." was written, so the server may have taken
+	// the message whatever happened next.
+	committed bool
 }
+
+// InDoubt reports a message sent in full whose final reply never came (a
+// timeout or a dropped connection after the final "."): the server may have
+// delivered it. Sending it again risks a duplicate; the caller must record
+// that, not treat it as a plain temporary failure.
+func (e *SendError) InDoubt() bool { return e.committed && e.Code == 0 }
 
 func (e *SendError) Error() string {
 	what := e.Reply
@@ -86,6 +96,9 @@ func classify(err error) *SendError {
 		se.Stage = StageBuild
 		se.Err = fmt.Errorf("%w: %w", newsletter.ErrInvalid, err)
 		return se
+	case gomail.ErrSMTPDataClose:
+		// The final "." went out; only its reply was awaited.
+		se.Stage, se.committed = StageData, true
 	default:
 		se.Stage = StageData
 	}

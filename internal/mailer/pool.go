@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"sync"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"golang.org/x/time/rate"
@@ -71,8 +72,15 @@ func NewPool(cfg Config, log *slog.Logger, opts ...Option) (*Pool, error) {
 	p.free = make(chan *conn, cfg.Connections)
 	for i := range cfg.Connections {
 		c := &conn{id: i + 1}
-		if c.client, err = p.newClient(c); err != nil {
+		if c.client, err = p.newClient(c, cfg.ConnectTimeout, false); err != nil {
 			return nil, fmt.Errorf("mailer: new client: %w", err)
+		}
+		if p.dkimKey != nil {
+			// go-mail's send sets one deadline for the whole message.
+			whole := 3*cfg.CommandTimeout + cfg.DataTimeout + cfg.FinalTimeout
+			if c.signer, err = p.newClient(c, whole, true); err != nil {
+				return nil, fmt.Errorf("mailer: new client: %w", err)
+			}
 		}
 		p.free <- c
 	}
@@ -125,9 +133,13 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	}
 }
 
-// deliver sends msg on c, dialling first when c has no live SMTP connection. It
-// returns nil or a *SendError as an error interface.
+// deliver sends msg on c, dialling first when c has no live SMTP connection
+// or has sat idle past IdleTimeout. It returns nil or a *SendError as an
+// error interface.
 func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg, gate func() error) error {
+	if c.sc != nil && time.Since(c.lastUsed) > p.cfg.IdleTimeout {
+		p.quit(ctx, c)
+	}
 	fresh := false
 	if c.sc == nil || !c.sc.HasConnection() {
 		if err := p.dial(ctx, c); err != nil {
@@ -136,15 +148,19 @@ func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg, gate func(
 		fresh = true
 	}
 	se := p.transact(ctx, c, msg, gate)
-	if se != nil && !fresh && se.Stage == StageMail && se.closesConn() && ctx.Err() == nil {
-		// The reused connection had gone stale (idle timeout, relay
-		// restart). Nothing of this message reached the server, so one more
-		// try on a fresh connection cannot duplicate it.
+	if se != nil && !fresh && !se.committed && se.Stage != StageGate && ctx.Err() == nil {
+		// A reused connection may have gone stale (idle timeout, relay
+		// restart) and fail at any command: 421 or EOF at MAIL, EOF at RCPT
+		// under PIPELINING, a confused reply. The final "." was not sent,
+		// so the server cannot have taken the message, and one more try on
+		// a fresh connection cannot duplicate it.
+		p.log.Debug("retrying on a fresh connection", "conn", c.id, "stage", se.Stage, "reply", se.Reply)
 		if err := p.dial(ctx, c); err != nil {
 			return err
 		}
 		se = p.transact(ctx, c, msg, gate)
 	}
+	c.lastUsed = time.Now()
 	if se != nil {
 		return se
 	}
@@ -165,10 +181,10 @@ func (p *Pool) transact(ctx context.Context, c *conn, msg *gomail.Msg, gate func
 			// go-mail's send cannot pause before the final dot.
 			if err := gate(); err != nil {
 				stop()
-				return &SendError{Temporary: true, Stage: StageData, Reply: "not sent: " + err.Error(), Err: err}
+				return &SendError{Temporary: true, Stage: StageGate, Reply: "not sent: " + err.Error(), Err: err}
 			}
 		}
-		err := c.client.SendWithSMTPClient(c.sc, msg)
+		err := c.signer.SendWithSMTPClient(c.sc, msg)
 		if err != nil && msg.IsDelivered() {
 			// Accepted; only the RSET afterwards failed. Reporting an error
 			// here would make delivery send the message twice.
@@ -180,6 +196,7 @@ func (p *Pool) transact(ctx context.Context, c *conn, msg *gomail.Msg, gate func
 			se = classify(err)
 		}
 	}
+
 	if cut := !stop(); cut {
 		p.drop(c)
 	}

@@ -100,34 +100,6 @@ func containsAddr(s string) bool {
 	return strings.Contains(s, "bad@example.net") || strings.Contains(s, "good@example.net")
 }
 
-func TestDroppedConnectionIsTemporaryThenReconnects(t *testing.T) {
-	for _, stage := range []smtptest.Stage{smtptest.OnRcpt, smtptest.OnData} {
-		t.Run(stage.String(), func(t *testing.T) {
-			s := smtptest.Start(t)
-			cfg := testConfig(s)
-			cfg.Connections = 1
-			p := newPool(t, cfg)
-			if err := p.Send(ctxT(t), sample("a@example.net")); err != nil {
-				t.Fatal(err)
-			}
-			f := smtptest.Disconnect(stage)
-			f.Times = 1
-			s.SetFaults(f)
-			err := p.Send(ctxT(t), sample("b@example.net"))
-			var se *SendError
-			if !errors.As(err, &se) || !se.Temporary || se.Code != 0 || se.IsHardBounce() {
-				t.Fatalf("err = %v, want a temporary error without a reply code", err)
-			}
-			if err := p.Send(ctxT(t), sample("c@example.net")); err != nil {
-				t.Fatalf("send after drop: %v", err)
-			}
-			if s.Connections() != 2 || s.Count() != 2 {
-				t.Errorf("connections %d accepted %d, want 2 and 2", s.Connections(), s.Count())
-			}
-		})
-	}
-}
-
 func TestServerDownThenBack(t *testing.T) {
 	s := smtptest.Start(t)
 	cfg := testConfig(s)
@@ -238,45 +210,6 @@ func TestCancelMidSend(t *testing.T) {
 			}
 			if s.Connections() != 2 {
 				t.Errorf("connections = %d, want 2 (the aborted one is not reused)", s.Connections())
-			}
-		})
-	}
-}
-
-// 421 means the server is closing the channel: the connection is not reused.
-// At MAIL on a reused connection nothing was sent yet, so it is retried once.
-func Test421ClosesConnection(t *testing.T) {
-	tests := []struct {
-		name    string
-		stage   smtptest.Stage
-		wantErr bool
-	}{
-		{"at MAIL on a reused connection: retried", smtptest.OnMail, false},
-		{"at RCPT: temporary", smtptest.OnRcpt, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := smtptest.Start(t)
-			cfg := testConfig(s)
-			cfg.Connections = 1
-			p := newPool(t, cfg)
-			if err := p.Send(ctxT(t), sample("a@example.net")); err != nil {
-				t.Fatal(err)
-			}
-			s.SetFaults(smtptest.Fault{Stage: tt.stage, Times: 1, Code: 421, Enhanced: "4.4.2", Message: "closing"})
-			err := p.Send(ctxT(t), sample("b@example.net"))
-			var se *SendError
-			if tt.wantErr && (!errors.As(err, &se) || !se.Temporary || se.Code != 421) {
-				t.Fatalf("err = %v, want temporary 421", err)
-			}
-			if !tt.wantErr && err != nil {
-				t.Fatalf("err = %v, want a transparent retry", err)
-			}
-			if err := p.Send(ctxT(t), sample("c@example.net")); err != nil {
-				t.Fatal(err)
-			}
-			if s.Connections() != 2 {
-				t.Errorf("connections = %d, want 2", s.Connections())
 			}
 		})
 	}

@@ -20,6 +20,9 @@ type Outcome struct {
 	MessageID    string
 	NextAttempt  time.Time // for retry
 	HardBounce   bool
+	// InDoubt: the message was sent in full but its final reply never
+	// came; the server may have delivered it, so a retry may duplicate it.
+	InDoubt bool
 }
 
 // DeliveryStats summarises one issue's ledger.

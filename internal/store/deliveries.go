@@ -79,6 +79,7 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	mids := make([]string, len(outs))
 	next := make([]time.Time, len(outs))
 	hard := make([]bool, len(outs))
+	doubt := make([]bool, len(outs))
 	var bounced []int64
 	now := time.Now()
 	for i, o := range outs {
@@ -86,7 +87,7 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 			bounced = append(bounced, o.SubscriberID)
 		}
 		ids[i], statuses[i], replies[i], mids[i], hard[i] = o.SubscriberID, o.Status, o.Reply, o.MessageID, o.HardBounce
-		next[i] = o.NextAttempt
+		next[i], doubt[i] = o.NextAttempt, o.InDoubt
 		if next[i].IsZero() {
 			next[i] = now
 		}
@@ -96,7 +97,7 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 		return err
 	}
 	args := []any{issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
-		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold}
+		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold, pq.BoolArray(doubt)}
 	if len(bounced) == 0 {
 		_, err = stmt.ExecContext(ctx, args...)
 		return wrap("record outcomes", err)
@@ -159,10 +160,11 @@ func bounceStatuses(ctx context.Context, tx *sqlx.Tx, ids []int64) (map[int64]su
 const recordSQL = `
 		WITH v AS (
 			SELECT * FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]),
-			                     CAST($6 AS text[]), CAST($7 AS timestamptz[]), CAST($8 AS boolean[]))
-				AS v(sid, status, reply, mid, next, hard)
+			                     CAST($6 AS text[]), CAST($7 AS timestamptz[]), CAST($8 AS boolean[]),
+			                     CAST($10 AS boolean[]))
+				AS v(sid, status, reply, mid, next, hard, doubt)
 		), done AS (
-			UPDATE deliveries d SET status = v.status, last_reply = v.reply,
+			UPDATE deliveries d SET status = v.status, last_reply = v.reply, in_doubt = d.in_doubt OR v.doubt,
 				message_id = CASE WHEN v.mid = '' THEN d.message_id ELSE v.mid END,
 				next_attempt_at = v.next, lease_owner = NULL, lease_expires = NULL,
 				-- a delivery handed back unsent did not use an attempt
