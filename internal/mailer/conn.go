@@ -18,7 +18,6 @@ import (
 type conn struct {
 	id     int
 	client *gomail.Client  // settings: TLS, AUTH, timeouts; dials with ConnectTimeout
-	signer *gomail.Client  // DKIM only: sends and signs, with every stage's time allowed
 	sc     *smtp.Client    // the live SMTP conversation; nil until dialled or after a failure
 	raw    net.Conn        // under sc, closed to abort a send when ctx ends
 	buffer *coalescingConn // above raw: writes wait here until a reply is awaited
@@ -30,11 +29,12 @@ type conn struct {
 	// pipelining: the server announced PIPELINING (RFC 2920).
 	pipelining bool
 	body       bytes.Buffer // the encoded message, reused from one send to the next
+	signed     bytes.Buffer // body behind its DKIM-Signature, when signing
 }
 
-// newClient makes the go-mail client of one connection. go-mail applies
-// timeout to the handshake and, when it sends, to the whole message.
-func (p *Pool) newClient(c *conn, timeout time.Duration, sign bool) (*gomail.Client, error) {
+// newClient makes the go-mail client of one connection; it only dials and
+// greets (sendDirect sends), so timeout bounds the handshake.
+func (p *Pool) newClient(c *conn, timeout time.Duration) (*gomail.Client, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(p.cfg.Port),
 		gomail.WithTimeout(timeout),
@@ -63,9 +63,6 @@ func (p *Pool) newClient(c *conn, timeout time.Duration, sign bool) (*gomail.Cli
 		// unencrypted except to localhost.
 		opts = append(opts, gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin),
 			gomail.WithUsername(p.cfg.Username), gomail.WithPassword(p.cfg.Password))
-	}
-	if sign {
-		opts = append(opts, gomail.WithAlwaysDKIMSign(newDKIMSigner(p.cfg.DKIM, p.dkimKey)))
 	}
 	return gomail.NewClient(p.cfg.Host, opts...)
 }

@@ -1,28 +1,33 @@
 package mailer
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"fmt"
 	"os"
 
+	"github.com/emersion/go-msgauth/dkim"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// dkimHeaders are signed on every message. The list headers are included so
-// nobody on the way can swap the unsubscribe target; receivers that honour
-// one-click unsubscribe require List-Unsubscribe and List-Unsubscribe-Post to
-// be covered by the signature.
-//
-// The list is kept to what fits in one folded line (the h= tag at most 73
-// bytes): go-mail v0.8.1 hard-wraps a longer h= value inside a header name,
-// and under relaxed canonicalization that inserted space makes the signature
-// fail to verify. Content-Type, MIME-Version, Reply-To and List-Id are left
-// out for that reason; TestDKIMHeaderListFits guards the limit.
+// dkimHeaders are signed on every message: the addresses, subject, date and
+// id, the list headers, so nobody on the way can swap the unsubscribe target
+// (receivers that honour one-click unsubscribe require List-Unsubscribe and
+// List-Unsubscribe-Post to be covered), and the MIME headers, so the body
+// cannot be reinterpreted. A header a message lacks (List-Unsubscribe-Post
+// on an http demo) is signed as absent, so it cannot be added later either.
 func dkimHeaders() []string {
-	return []string{"From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"}
+	return []string{"From", "To", "Subject", "Date", "Message-ID", "Reply-To",
+		"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+		"MIME-Version", "Content-Type", "Content-Transfer-Encoding"}
 }
+
+// minRSABits refuses keys receivers no longer accept.
+const minRSABits = 1024
 
 // loadDKIMKey reads and parses the private key once, at start, so a bad key
 // fails the process instead of every message.
@@ -47,19 +52,57 @@ func loadDKIMKey(c *DKIMConfig) (crypto.Signer, error) {
 	if err != nil {
 		return nil, bad("key_file", err.Error())
 	}
-	signer := newDKIMSigner(c, key)
-	if err := signer.ValidateConfig(); err != nil {
-		return nil, bad("key_file", err.Error())
+	switch k := key.Public().(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < minRSABits {
+			return nil, bad("key_file", fmt.Sprintf("RSA key of %d bits: use 2048", k.N.BitLen()))
+		}
+	case ed25519.PublicKey:
+	default:
+		return nil, bad("key_file", fmt.Sprintf("%T: want an RSA or Ed25519 key", k))
 	}
 	return key, nil
 }
 
-// newDKIMSigner makes one signer per connection: go-mail's signer caches its
-// algorithm on first use, so sharing one between connections would race.
-func newDKIMSigner(c *DKIMConfig, key crypto.Signer) *gomail.DKIMSigner {
-	s := gomail.NewDKIMSigner(c.Domain, c.Selector, key)
-	s.SignHeaders(dkimHeaders()...)
-	s.HeaderCanonicalization(gomail.CanonicalizationRelaxed)
-	s.BodyCanonicalization(gomail.CanonicalizationRelaxed)
-	return s
+// signDKIM writes raw to dst with CRLF line ends (what goes on the wire, and
+// what the signature covers) behind a DKIM-Signature header. It runs on the
+// send path, one signature per message: a hash of the body and one RSA or
+// Ed25519 signature.
+func (p *Pool) signDKIM(dst *bytes.Buffer, raw []byte) error {
+	dst.Reset()
+	crlfLines(dst, raw)
+	s, err := dkim.NewSigner(&dkim.SignOptions{
+		Domain: p.cfg.DKIM.Domain, Selector: p.cfg.DKIM.Selector, Signer: p.dkimKey,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+		HeaderKeys: dkimHeaders(),
+	})
+	if err != nil {
+		return fmt.Errorf("mailer: dkim: %w", err)
+	}
+	if _, err := s.Write(dst.Bytes()); err != nil {
+		_ = s.Close()
+		return fmt.Errorf("mailer: dkim: %w", err)
+	}
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("mailer: dkim: %w", err)
+	}
+	msg := append([]byte(nil), dst.Bytes()...)
+	dst.Reset()
+	dst.WriteString(s.Signature())
+	dst.Write(msg)
+	return nil
+}
+
+// crlfLines copies b to dst ending every line in CR LF, as writeBody sends it.
+func crlfLines(dst *bytes.Buffer, b []byte) {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		dst.Write(bytes.TrimSuffix(line, []byte{'\r'}))
+		dst.WriteString("\r\n")
+	}
 }

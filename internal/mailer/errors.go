@@ -6,10 +6,6 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
-
-	gomail "github.com/wneessen/go-mail"
-
-	"github.com/enews/enews/internal/newsletter"
 )
 
 // Stages of a send, for SendError.Stage.
@@ -78,49 +74,6 @@ func (e *SendError) IsHardBounce() bool {
 // no reply was read (network error, timeout) or the server said 421, which
 // means it is closing the channel.
 func (e *SendError) closesConn() bool { return e.Code == 0 || e.Code == 421 }
-
-// classify maps a go-mail send failure onto SendError.
-func classify(err error) *SendError {
-	var ge *gomail.SendError
-	if !errors.As(err, &ge) {
-		return &SendError{Temporary: true, Stage: StageData, Reply: err.Error(), Err: err}
-	}
-	se := &SendError{Code: ge.ErrorCode(), Enhanced: ge.EnhancedStatusCode(), Reply: replyText(ge), Err: err}
-	switch ge.Reason {
-	case gomail.ErrSMTPMailFrom, gomail.ErrConnCheck:
-		se.Stage = StageMail
-	case gomail.ErrSMTPRcptTo:
-		se.Stage = StageRcpt
-	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-		// Rejected by go-mail before the wire: retrying cannot help.
-		se.Stage = StageBuild
-		se.Err = fmt.Errorf("%w: %w", newsletter.ErrInvalid, err)
-		return se
-	case gomail.ErrSMTPDataClose:
-		// The final "." went out; only its reply was awaited.
-		se.Stage, se.committed = StageData, true
-	default:
-		se.Stage = StageData
-	}
-	if se.Enhanced == "" && se.Code != 0 {
-		// go-mail reads it only when ENHANCEDSTATUSCODES is advertised, but
-		// many servers include it anyway.
-		se.Enhanced = findEnhanced(se.Reply)
-	}
-	// 5xx is final; 4xx, network errors and timeouts (Code 0) are worth a retry.
-	se.Temporary = se.Code < 500
-	return se
-}
-
-// replyText keeps the server's words from go-mail's error text and drops the
-// "affected recipient(s)" suffix, so addresses do not leak into logs.
-func replyText(ge *gomail.SendError) string {
-	s := strings.TrimPrefix(ge.Error(), ge.Reason.String()+": ")
-	if i := strings.Index(s, ", affected "); i >= 0 {
-		s = s[:i]
-	}
-	return unquoteReply(s)
-}
 
 // unquoteReply turns textproto's `550 "5.1.1 text"` back into the reply as
 // the server sent it, and keeps only that first error of go-mail's list.

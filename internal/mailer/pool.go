@@ -72,15 +72,8 @@ func NewPool(cfg Config, log *slog.Logger, opts ...Option) (*Pool, error) {
 	p.free = make(chan *conn, cfg.Connections)
 	for i := range cfg.Connections {
 		c := &conn{id: i + 1}
-		if c.client, err = p.newClient(c, cfg.ConnectTimeout, false); err != nil {
+		if c.client, err = p.newClient(c, cfg.ConnectTimeout); err != nil {
 			return nil, fmt.Errorf("mailer: new client: %w", err)
-		}
-		if p.dkimKey != nil {
-			// go-mail's send sets one deadline for the whole message.
-			whole := 3*cfg.CommandTimeout + cfg.DataTimeout + cfg.FinalTimeout
-			if c.signer, err = p.newClient(c, whole, true); err != nil {
-				return nil, fmt.Errorf("mailer: new client: %w", err)
-			}
 		}
 		p.free <- c
 	}
@@ -173,30 +166,7 @@ func (p *Pool) deliver(ctx context.Context, c *conn, msg *gomail.Msg, gate func(
 func (p *Pool) transact(ctx context.Context, c *conn, msg *gomail.Msg, gate func() error) *SendError {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	var se *SendError
-	if p.dkimKey == nil {
-		se = p.sendDirect(c, msg, gate)
-	} else {
-		if gate != nil {
-			// go-mail's send cannot pause before the final dot.
-			if err := gate(); err != nil {
-				stop()
-				return &SendError{Temporary: true, Stage: StageGate, Reply: "not sent: " + err.Error(), Err: err}
-			}
-		}
-		err := c.signer.SendWithSMTPClient(c.sc, msg)
-		if err != nil && msg.IsDelivered() {
-			// Accepted; only the RSET afterwards failed. Reporting an error
-			// here would make delivery send the message twice.
-			stop()
-			p.drop(c)
-			return nil
-		}
-		if err != nil {
-			se = classify(err)
-		}
-	}
-
+	se := p.sendDirect(c, msg, gate)
 	if cut := !stop(); cut {
 		p.drop(c)
 	}
