@@ -108,5 +108,6 @@ func (a *app) engineOptions() delivery.Options {
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), Connections: s.Connections, BatchSize: s.BatchSize,
 		RatePerSecond: s.RatePerSecond, Lease: s.Lease, MaxAttempts: s.MaxAttempts,
 		RetryBase: s.RetryBase, RetryMax: s.RetryMax, BounceThreshold: s.BounceThreshold,
+		DeadAfter: s.DeadAfter,
 	}
 }

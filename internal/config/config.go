@@ -109,6 +109,7 @@ type Sending struct {
 	RetryBase       time.Duration `yaml:"retry_base"`
 	RetryMax        time.Duration `yaml:"retry_max"`
 	BounceThreshold int           `yaml:"bounce_threshold"`
+	DeadAfter       time.Duration `yaml:"dead_after"`
 }
 
 // Console is the staff and ops console under /admin/.
@@ -165,7 +166,7 @@ func Default() Config {
 		Sending: Sending{
 			Connections: 4, RatePerSecond: 0, BatchSize: 100, MaxAttempts: 8,
 			Lease: 2 * time.Minute, RetryBase: 30 * time.Second, RetryMax: 6 * time.Hour,
-			BounceThreshold: 1,
+			BounceThreshold: 1, DeadAfter: 5 * time.Second,
 		},
 		Bounces: defaultBounces(),
 		Log:     Log{Level: "info", Format: "text"},

@@ -54,6 +54,7 @@ func (c Config) Validate() error {
 		{"sending.retry_base", positiveDuration(c.Sending.RetryBase)},
 		{"sending.retry_max", positiveDuration(c.Sending.RetryMax)},
 		{"sending.bounce_threshold", positive(c.Sending.BounceThreshold)},
+		{"sending.dead_after", positiveDuration(c.Sending.DeadAfter)},
 		{"log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error")},
 		{"log.format", oneOf(c.Log.Format, "text", "json")},
 		{"console.session_idle", positiveDuration(c.Console.SessionIdle)},

@@ -21,9 +21,12 @@ import (
 
 // Ledger is what the engine needs of the store.
 type Ledger interface {
-	ReclaimExpired(ctx context.Context, issueID int64) (int64, error)
+	ReclaimExpired(ctx context.Context, issueID int64, deadAfter time.Duration) (int64, error)
 	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]newsletter.Lease, error)
-	Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) error
+	Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) (string, error)
+	Heartbeat(ctx context.Context, owner string, issueID int64, ids []int64, lease time.Duration,
+		smtpDownSince time.Time, smtpDownReason string) ([]int64, error)
+	RemoveSender(ctx context.Context, owner string) error
 	IssueStatus(ctx context.Context, id int64) (string, error)
 	NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error)
 	ReleaseLeases(ctx context.Context, owner string) (int64, error)
@@ -67,6 +70,9 @@ type Options struct {
 	RetryMax        time.Duration
 	BounceThreshold int
 	PollInterval    time.Duration // how often pause/cancel is noticed and idle senders look again
+	// DeadAfter: a sender whose heartbeat is older than this is dead, and
+	// its deliveries come back in doubt. Senders beat five times as often.
+	DeadAfter time.Duration
 }
 
 // Engine sends issues.
@@ -85,6 +91,9 @@ func New(ledger Ledger, completer Completer, sender Sender, classify Classify, o
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
 	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = 5 * time.Second
+	}
 	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
 }
 
@@ -101,8 +110,23 @@ type Summary struct {
 // unsent lease is handed back: a SIGTERM makes no duplicates.
 func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, waitRetries bool) (Summary, error) {
 	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan newsletter.Lease, e.opts.Connections),
-		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{})}
+		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{}),
+		leases: newLeases(e.opts.Lease, e.opts.DeadAfter)}
 	recordCtx := context.WithoutCancel(ctx)
+	// Alive before the first claim, so no one takes this run's rows for a
+	// dead sender's; gone at the end, whatever happened.
+	if err := r.heartbeat(recordCtx); err != nil {
+		return Summary{}, fmt.Errorf("delivery: register sender: %w", err)
+	}
+	defer func() {
+		if err := e.ledger.RemoveSender(recordCtx, r.owner); err != nil {
+			e.log.Warn("removing the sender's heartbeat failed", "issue", issue.ID, "err", err)
+		}
+	}()
+	keeperDone := make(chan struct{})
+	var keeperWG sync.WaitGroup
+	keeperWG.Add(1)
+	go func() { defer keeperWG.Done(); r.keeper(recordCtx, keeperDone) }()
 	var recWG, sendWG sync.WaitGroup
 	recWG.Add(1)
 	go func() { defer recWG.Done(); r.recorder(recordCtx) }()
@@ -115,6 +139,8 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	sendWG.Wait()
 	close(r.outcomes)
 	recWG.Wait()
+	close(keeperDone)
+	keeperWG.Wait()
 	if err == nil {
 		err = r.recordErr
 	}
@@ -156,6 +182,8 @@ type run struct {
 	sent, failed, retried, skipped, handedBack atomic.Int64
 	recordErr                                  error       // set by the recorder; read after it ends
 	recordFailed                               atomic.Bool // recordErr is set: nothing more may be sent
+	leases                                     *leases
+	sendNanos                                  atomic.Int64 // moving average of one message's send time
 }
 
 func (r *run) halt(why string) {
@@ -180,37 +208,31 @@ func (r *run) summary() Summary {
 	return s
 }
 
-// claimer leases batches and feeds the senders, and watches the issue's
-// status so a pause is honoured within PollInterval.
+// claimer leases batches and feeds the senders, and takes back the rows of
+// expired leases and dead senders. The keeper watches the issue's status.
 func (r *run) claimer(ctx context.Context, waitRetries bool) error {
 	e := r.e
 	lastCheck := time.Time{}
 	for {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.stopped() {
 			return nil
 		}
 		if time.Since(lastCheck) >= e.opts.PollInterval {
 			lastCheck = time.Now()
-			st, err := e.ledger.IssueStatus(ctx, r.issue.ID)
-			if err != nil {
-				return ignoreCancel(ctx, err)
-			}
-			if st != newsletter.IssueSending {
-				r.halt(st)
-				return nil
-			}
-			if _, err := e.ledger.ReclaimExpired(ctx, r.issue.ID); err != nil {
+			if _, err := e.ledger.ReclaimExpired(ctx, r.issue.ID, e.opts.DeadAfter); err != nil {
 				return ignoreCancel(ctx, err)
 			}
 		}
 		// The claim itself is not cancelled: a cancel racing the commit
 		// would leave leased rows this run does not know of.
 		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		claimed := time.Now()
 		batch, err := e.ledger.Claim(claimCtx, r.issue.ID, r.owner, r.claimSize(), e.opts.Lease)
 		cancel()
 		if err != nil {
 			return ignoreCancel(ctx, err)
 		}
+		r.leases.add(batch, claimed)
 		if len(batch) == 0 {
 			wait, more, err := r.idleWait(ctx, waitRetries)
 			if err != nil || !more {
@@ -252,15 +274,33 @@ func (r *run) idleWait(ctx context.Context, waitRetries bool) (time.Duration, bo
 	return wait, true, nil
 }
 
+// claimSize is the batch size, cut to what the connections can send within
+// half a lease at the rate limit and at the send time seen so far: a batch
+// that would sit leased past its lease is not claimed whole.
 func (r *run) claimSize() int {
-	n := r.e.opts.BatchSize
-	// With a slow rate limit a big batch would sit leased past its lease.
-	if rate := r.e.opts.RatePerSecond; rate > 0 {
-		if fit := int(rate * r.e.opts.Lease.Seconds() / 2); fit < n {
-			n = max(fit, 1)
-		}
+	o := r.e.opts
+	n := o.BatchSize
+	if rate := o.RatePerSecond; rate > 0 {
+		n = min(n, max(int(rate*o.Lease.Seconds()/2), 1))
+	}
+	if per := time.Duration(r.sendNanos.Load()); per > 0 {
+		n = min(n, max(int(int64(o.Connections)*int64(o.Lease/2)/int64(per)), 1))
 	}
 	return n
+}
+
+// observeSend folds one message's send time into the moving average.
+func (r *run) observeSend(d time.Duration) {
+	for {
+		old := r.sendNanos.Load()
+		next := int64(d)
+		if old > 0 {
+			next = old - old/8 + int64(d)/8
+		}
+		if r.sendNanos.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }
 
 func (r *run) handBack(cs []newsletter.Lease) {

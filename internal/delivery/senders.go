@@ -25,15 +25,6 @@ type Recipient struct {
 func (r *run) sender(ctx context.Context) {
 	e := r.e
 	var prev chan struct{} // closed once the previous outcome is stored
-	gate := func() error {
-		if prev != nil {
-			<-prev
-		}
-		if r.recordFailed.Load() {
-			return errRecordFailed
-		}
-		return nil
-	}
 	for c := range r.jobs {
 		if ctx.Err() != nil || r.stopped() {
 			r.handBack([]newsletter.Lease{c})
@@ -46,6 +37,24 @@ func (r *run) sender(ctx context.Context) {
 				Reply: "subscriber is " + c.Status}}
 			continue
 		}
+		// The last look before the final ".": the previous outcome is
+		// stored (and with it the issue's status read after it), the issue
+		// is still sending, and this delivery's lease surely still holds.
+		wait := prev
+		gate := func() error {
+			if wait != nil {
+				<-wait
+			}
+			switch {
+			case r.recordFailed.Load():
+				return errRecordFailed
+			case r.stopped():
+				return errStopped
+			case !r.leases.valid(c.SubscriberID, time.Now()):
+				return errLeaseLost
+			}
+			return nil
+		}
 		rcpt := Recipient{IssueID: r.issue.ID, SubscriberID: c.SubscriberID, Email: c.Email, Name: c.Name}
 		// The send itself is not cut short by a stop signal: a message
 		// half-written to the server is the one thing that would make the
@@ -53,10 +62,11 @@ func (r *run) sender(ctx context.Context) {
 		// timeouts (RFC 5321 4.5.3.2), never by a fixed cut here.
 		start := time.Now()
 		err := e.sender.Send(context.WithoutCancel(ctx), rcpt, r.compiled, gate)
-		if errors.Is(err, errRecordFailed) {
+		if errors.Is(err, errRecordFailed) || errors.Is(err, errStopped) || errors.Is(err, errLeaseLost) {
 			r.handBack([]newsletter.Lease{c})
 			continue
 		}
+		r.observeSend(time.Since(start))
 		out := r.outcome(c, err)
 		e.metrics.observe(out.Status, time.Since(start))
 		done := make(chan struct{})
@@ -125,7 +135,18 @@ func (r *run) recorder(ctx context.Context) {
 		for i, b := range batch {
 			outs[i] = b.out
 		}
-		err := e.ledger.Record(ctx, r.issue.ID, r.owner, outs, e.opts.BounceThreshold)
+		status, err := e.ledger.Record(ctx, r.issue.ID, r.owner, outs, e.opts.BounceThreshold)
+		if err == nil {
+			if status != newsletter.IssueSending {
+				// Before any sender waiting on this commit sends again.
+				r.halt(status)
+			}
+			ids := make([]int64, len(outs))
+			for i, o := range outs {
+				ids[i] = o.SubscriberID
+			}
+			r.leases.remove(ids)
+		}
 		if err != nil && r.recordErr == nil {
 			// The leases run out and another sender retries these rows:
 			// nothing is lost, but this run stops claiming.

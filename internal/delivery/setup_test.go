@@ -29,6 +29,7 @@ var may2022 = newsletter.Period{Year: 2022, Month: time.May}
 type fixture struct {
 	st    *store.Store
 	db    *sqlx.DB // plain SQL behind the store's back
+	url   string   // the database, for a sender in another process
 	svc   *issues.Service
 	smtp  *smtptest.Server
 	links *links.Links
@@ -40,7 +41,9 @@ type fixture struct {
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, db := pgtest.NewWithSQL(t)
+	url := pgtest.NewURL(t)
+	st := openStore(t, url)
+	db := pgtest.SQL(t, url)
 	_, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, name, status)
 		SELECT 'user' || g || '@example.org', 'User ' || g, 'active' FROM generate_series(1, $1) g`, n)
 	if err != nil {
@@ -72,7 +75,7 @@ func newFixture(t *testing.T, n int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{st: st, db: db, svc: svc, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
+	return &fixture{st: st, db: db, url: url, svc: svc, smtp: smtptest.Start(t, smtptest.WithSeed(7)), links: links.New("https://news.example.org", signer),
 		issue: is, n: n, log: log}
 }
 
@@ -142,4 +145,33 @@ func (f *fixture) query(t *testing.T, dst any, q string, args ...any) {
 	if err := f.db.SelectContext(context.Background(), dst, q, args...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func openStore(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{URL: url, MaxOpenConns: 20, Hasher: pgtest.Hasher(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// slowRelay makes the server take d over every message's final reply.
+func slowRelay(d time.Duration) smtptest.Fault {
+	return smtptest.Fault{Stage: smtptest.OnData, Do: func() { time.Sleep(d) }}
+}
+
+// duplicates counts copies beyond the first, and subscribers who got none.
+func (f *fixture) duplicates() (extra, missing int) {
+	got := f.received()
+	for i := 1; i <= f.n; i++ {
+		switch n := got[fmt.Sprintf("user%d@example.org", i)]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			extra += n - 1
+		}
+	}
+	return extra, missing
 }

@@ -20,15 +20,25 @@ type leaseRow struct {
 	Attempts     int    `db:"attempts"`
 }
 
-// ReclaimExpired returns deliveries whose lease ran out (their sender died)
-// to the queue, marked in doubt: they may have been sent already.
-func (s *Store) ReclaimExpired(ctx context.Context, issueID int64) (int64, error) {
+// ReclaimExpired returns to the queue, marked in doubt (they may have been
+// sent already), the deliveries of issueID whose lease ran out or whose
+// owner is dead: its heartbeat in senders is older than liveness, or
+// missing. A dead sender's rows so come back within seconds, not after the
+// whole lease.
+func (s *Store) ReclaimExpired(ctx context.Context, issueID int64, liveness time.Duration) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE deliveries SET status = 'retry', in_doubt = true, lease_owner = NULL,
+		UPDATE deliveries d SET status = 'retry', in_doubt = true, lease_owner = NULL,
 			lease_expires = NULL, next_attempt_at = now(), updated_at = now()
-		WHERE issue_id = $1 AND status = 'sending' AND lease_expires < now()`, issueID)
+		WHERE d.issue_id = $1 AND d.status = 'sending'
+		  AND (d.lease_expires < now() OR NOT EXISTS (SELECT 1 FROM senders s
+			WHERE s.owner = d.lease_owner AND s.seen_at > now() - make_interval(secs => $2)))`,
+		issueID, liveness.Seconds())
 	if err != nil {
 		return 0, wrap("reclaim leases", err)
+	}
+	// Rows of senders long dead tell nothing any more.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM senders WHERE seen_at < now() - interval '1 day'`); err != nil {
+		return 0, wrap("forget dead senders", err)
 	}
 	return res.RowsAffected()
 }
@@ -69,9 +79,13 @@ func (s *Store) Claim(ctx context.Context, issueID int64, owner string, n int, l
 // hard bounces runs in a transaction instead, which also writes a bounced
 // consent event for each subscriber the bounces took off the list, like
 // every other change of status.
-func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) error {
+//
+// It returns the issue's status as the statement saw it: a sender that waits
+// for this before its next final "." stops at the first commit after a pause,
+// so at most one message per sender leaves after the pause commits.
+func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) (string, error) {
 	if len(outs) == 0 {
-		return nil
+		return s.IssueStatus(ctx, issueID)
 	}
 	ids := make([]int64, len(outs))
 	statuses := make([]string, len(outs))
@@ -94,20 +108,21 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	}
 	stmt, err := s.recordStmt(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	args := []any{issueID, owner, pq.Int64Array(ids), pq.StringArray(statuses), pq.StringArray(replies),
 		pq.StringArray(mids), pq.Array(next), pq.BoolArray(hard), bounceThreshold, pq.BoolArray(doubt)}
+	var status string
 	if len(bounced) == 0 {
-		_, err = stmt.ExecContext(ctx, args...)
-		return wrap("record outcomes", err)
+		err = stmt.QueryRowContext(ctx, args...).Scan(&status)
+		return status, wrap("record outcomes", err)
 	}
-	return s.inTx(ctx, "record outcomes", func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, "record outcomes", func(tx *sqlx.Tx) error {
 		before, err := bounceStatuses(ctx, tx, bounced)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+		if err := tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...).Scan(&status); err != nil {
 			return wrap("record", err)
 		}
 		after, err := bounceStatuses(ctx, tx, bounced)
@@ -129,6 +144,7 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 		}
 		return nil
 	})
+	return status, err
 }
 
 // subscriberState is a subscriber's address and status at one moment.
@@ -173,10 +189,12 @@ const recordSQL = `
 			FROM v
 			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND d.status = 'sending' AND d.lease_owner = $2
 			RETURNING d.subscriber_id, v.hard
+		), bounced AS (
+			UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
+				status = CASE WHEN bounce_count + 1 >= $9 AND status = 'active' THEN 'bounced' ELSE status END
+			FROM done WHERE done.hard AND subscribers.id = done.subscriber_id
 		)
-		UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
-			status = CASE WHEN bounce_count + 1 >= $9 AND status = 'active' THEN 'bounced' ELSE status END
-		FROM done WHERE done.hard AND subscribers.id = done.subscriber_id`
+		SELECT status FROM issues WHERE id = $1`
 
 func (s *Store) recordStmt(ctx context.Context) (*sql.Stmt, error) {
 	s.recordMu.Lock()
