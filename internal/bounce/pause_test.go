@@ -41,7 +41,7 @@ func TestAsyncBouncesPauseTheSend(t *testing.T) {
 	// A slow relay (100 messages a second) leaves the bounces time to
 	// arrive while the send goes on, as they do in life.
 	engine := delivery.New(w.st, w.lifecycle, sender, delivery.ClassifyMailError, delivery.Options{
-		Owner: "test", Connections: 2, BatchSize: 10, RatePerSecond: 100, Lease: time.Minute, MaxAttempts: 3,
+		Owner: "test", BatchSize: 10, RatePerSecond: 100, Lease: time.Minute, MaxAttempts: 3,
 		RetryBase: time.Millisecond, RetryMax: time.Millisecond, BounceThreshold: 1, PollInterval: 20 * time.Millisecond,
 	}, log, nil)
 	c, err := delivery.CompileIssue(w.issue, l)

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/enews/enews/internal/config"
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/digest"
 	"github.com/enews/enews/internal/issues"
@@ -40,6 +42,19 @@ func (a *app) renderer() (*digest.Renderer, error) {
 		TitleFormat: n.TitleFormat, Intro: n.Intro, Outro: n.Outro,
 		OrgAddress: n.OrgAddress, Reason: n.Reason, Location: a.cfg.Location(),
 	}, a.theme())
+	// The setting behind each digest.Config field, so a message names it.
+	keys := map[string]string{
+		"ProductName": "newsletter.product_name", "ProductURL": "newsletter.product_url",
+		"LogoURL": "newsletter.logo_url", "TitleFormat": "newsletter.title_format",
+		"Intro": "newsletter.intro", "Outro": "newsletter.outro",
+		"OrgAddress": "newsletter.org_address", "Reason": "newsletter.reason",
+	}
+	var ce *digest.ConfigError
+	if errors.As(err, &ce) {
+		if key, ok := keys[ce.Field]; ok {
+			return nil, config.NewKeyError(key, ce.Err.Error())
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("newsletter: %w", err)
 	}
@@ -105,7 +120,7 @@ func (a *app) engineOptions() delivery.Options {
 	s := a.cfg.Sending
 	host, _ := os.Hostname()
 	return delivery.Options{
-		Owner: host + ":" + strconv.Itoa(os.Getpid()), Connections: s.Connections, BatchSize: s.BatchSize,
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), BatchSize: s.BatchSize,
 		RatePerSecond: s.RatePerSecond, Lease: s.Lease, MaxAttempts: s.MaxAttempts,
 		RetryBase: s.RetryBase, RetryMax: s.RetryMax, BounceThreshold: s.BounceThreshold,
 		DeadAfter: s.DeadAfter,

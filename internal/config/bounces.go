@@ -84,6 +84,11 @@ func (b Bounces) checks() []keyCheck {
 		{"bounces.postmark_user", requiredWith(b.PostmarkUser, b.PostmarkPassword, "bounces.postmark_password")},
 		{"bounces.postmark_password", requiredWith(b.PostmarkPassword, b.PostmarkUser, "bounces.postmark_user")},
 		{"bounces.ses_topic_arns", topicARNs(b.SESTopicARNs)},
+		{"bounces.webhook_secret_file", oneLine(b.WebhookSecretFile)},
+		{"bounces.postmark_password_file", oneLine(b.PostmarkPasswordFile)},
+		{"bounces.sendgrid_public_key", oneLineOrPEM(b.SendGridPublicKey)},
+		{"bounces.mailgun_signing_key", oneLine(b.MailgunSigningKey)},
+		{"bounces.mailgun_signing_key_file", oneLine(b.MailgunSigningKeyFile)},
 	}
 }
 
@@ -111,4 +116,12 @@ func topicARNs(arns []string) error {
 		}
 	}
 	return nil
+}
+
+// oneLineOrPEM is a key given as one line of base64, or as a PEM block.
+func oneLineOrPEM(s string) error {
+	if strings.Contains(s, "-----BEGIN ") {
+		return nil
+	}
+	return oneLine(s)
 }

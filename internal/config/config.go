@@ -5,6 +5,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/enews/enews/internal/mailer"
 )
 
 // Config is every setting. The yaml tags are the keys of
@@ -140,10 +142,9 @@ func Default() Config {
 		SMTP: SMTP{
 			Host: "127.0.0.1", Port: 1025, TLS: "none",
 			From: "eNewsUpdate <enews@localhost>",
-			// RFC 5321 4.5.3.2, as postfix has them.
-			ConnectTimeout: 5 * time.Minute, CommandTimeout: 5 * time.Minute,
-			DataTimeout: 3 * time.Minute, FinalTimeout: 10 * time.Minute,
-			IdleTimeout: 30 * time.Second,
+			ConnectTimeout: mailer.DefaultConnectTimeout, CommandTimeout: mailer.DefaultCommandTimeout,
+			DataTimeout: mailer.DefaultDataTimeout, FinalTimeout: mailer.DefaultFinalTimeout,
+			IdleTimeout: mailer.DefaultIdleTimeout,
 		},
 		DKIM: DKIM{Selector: "enews"},
 		Web:  Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},

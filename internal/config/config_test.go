@@ -47,6 +47,16 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"tls mode", "ENEWS_SMTP_TLS=maybe", "smtp.tls"},
 		{"time zone", "ENEWS_SCHEDULE_TIMEZONE=Mars/Olympus", "schedule.timezone"},
 		{"cron spec", "ENEWS_SCHEDULE_SPEC=every tuesday", "schedule.spec"},
+		{"cron spec the scheduler cannot catch up", "ENEWS_SCHEDULE_SPEC=@every 1h", "schedule.spec"},
+		{"time zone inside the cron spec", "ENEWS_SCHEDULE_SPEC=TZ=UTC 0 9 1 * *", "schedule.spec"},
+		{"product url", "ENEWS_NEWSLETTER_PRODUCT_URL=www.ilo.org", "newsletter.product_url"},
+		{"logo url", "ENEWS_NEWSLETTER_LOGO_URL=javascript:alert(1)", "newsletter.logo_url"},
+		{"no postal address", "ENEWS_NEWSLETTER_ORG_ADDRESS= ", "newsletter.org_address"},
+		{"intro template", "ENEWS_NEWSLETTER_INTRO={{.Month", "newsletter.intro"},
+		{"approvers", "ENEWS_SCHEDULE_APPROVERS=ops@example.org, not an address", "schedule.approvers"},
+		{"templates dir", "ENEWS_NEWSLETTER_TEMPLATES_DIR=/no/such/dir", "newsletter.templates_dir"},
+		{"dkim key file", "ENEWS_DKIM_KEY_FILE=/no/such/key.pem", "dkim.key_file"},
+		{"password without user", "ENEWS_SMTP_PASSWORD=hunter2", "smtp.username"},
 		{"duration", "ENEWS_SENDING_LEASE=soon", "sending.lease"},
 		{"short secret", "ENEWS_WEB_SECRET_KEY=short", "web.secret_key"},
 		{"from with CRLF", "ENEWS_SMTP_FROM=a@b.org\r\nBcc: x@y.org", "smtp.from"},
@@ -61,10 +71,45 @@ func TestBadValuesNameTheKey(t *testing.T) {
 			if !errors.As(err, &ke) || ke.Key != tc.wantKey {
 				t.Fatalf("err = %v, want a KeyError for %s", err, tc.wantKey)
 			}
-			if !strings.Contains(err.Error(), tc.wantKey) {
-				t.Fatalf("message %q does not name %s", err, tc.wantKey)
+			if !strings.Contains(err.Error(), tc.wantKey) || !strings.Contains(err.Error(), envName(tc.wantKey)) {
+				t.Fatalf("message %q does not name %s and its variable", err, tc.wantKey)
 			}
 		})
+	}
+}
+
+func TestMisspeltVariable(t *testing.T) {
+	tests := []struct{ env, want string }{
+		{"ENEWS_SMTP_HOTS=x", "ENEWS_SMTP_HOTS is not a setting: did you mean ENEWS_SMTP_HOST?"},
+		{"ENEWS_DATABSE_URL=x", "ENEWS_DATABSE_URL is not a setting: did you mean ENEWS_DATABASE_URL?"},
+		{"ENEWS_NOTHING_LIKE_IT_AT_ALL=x", "ENEWS_NOTHING_LIKE_IT_AT_ALL is not a setting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			if _, err := Load("", []string{tt.env}); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("variables that are not settings pass", func(t *testing.T) {
+		if _, err := Load("", []string{"ENEWS_CONFIG=", "ENEWS_TEST_DATABASE_URL=x", "ENEWS_PG_FSYNC=off"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestEveryKeyIsValidated keeps Validate complete: each key the config
+// loads has its check.
+func TestEveryKeyIsValidated(t *testing.T) {
+	cfg := Default()
+	checked := map[string]bool{}
+	for _, ch := range cfg.checks() {
+		checked[ch.key] = true
+	}
+	for _, f := range fields(&cfg) {
+		if !checked[f.key] {
+			t.Errorf("%s has no check in Validate", f.key)
+		}
 	}
 }
 
@@ -86,8 +131,24 @@ func TestFile(t *testing.T) {
 	})
 	t.Run("misspelt key", func(t *testing.T) {
 		p := write("b.yaml", "smtp:\n  hots: x\n")
-		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "hots") {
-			t.Fatalf("err = %v, want one naming hots", err)
+		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "smtp.hots") ||
+			!strings.Contains(err.Error(), "did you mean smtp.host?") {
+			t.Fatalf("err = %v, want one naming smtp.hots and smtp.host", err)
+		}
+	})
+	t.Run("bad value names the key, not a Go type", func(t *testing.T) {
+		p := write("d.yaml", "smtp:\n  host: mail.example.org\n  port: x\n")
+		_, err := Load(p, nil)
+		if err == nil || !strings.Contains(err.Error(), `smtp.port (ENEWS_SMTP_PORT): want a whole number, got "x"`) ||
+			!strings.Contains(err.Error(), "line 3") || strings.Contains(err.Error(), "int") {
+			t.Fatalf("err = %v, want smtp.port named with its line", err)
+		}
+	})
+	t.Run("block text keeps its lines", func(t *testing.T) {
+		p := write("e.yaml", "newsletter:\n  org_address: |\n    ILO\n    Geneva\n")
+		cfg, err := Load(p, nil)
+		if err != nil || cfg.Newsletter.OrgAddress != "ILO\nGeneva\n" {
+			t.Fatalf("org_address %q, %v", cfg.Newsletter.OrgAddress, err)
 		}
 	})
 	t.Run("secret in file refused", func(t *testing.T) {

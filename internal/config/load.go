@@ -1,12 +1,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,12 +33,8 @@ func Load(path string, env []string) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("config: read %s: %w", path, err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		// A misspelt key is an error, not a silent default; an empty file
-		// (io.EOF) is fine.
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("config: parse %s: %w", path, err)
+		if err := applyYAML(&cfg, path, b); err != nil {
+			return Config{}, err
 		}
 		if err := refuseFileSecrets(cfg); err != nil {
 			return Config{}, err
@@ -104,7 +98,150 @@ func refuseFileSecrets(cfg Config) error {
 	return nil
 }
 
+// applyYAML sets the keys the file names, each through the same parser as
+// its environment variable, so a bad value is reported as
+// "smtp.port: want a whole number" with its line, not as a Go type. A
+// misspelt key is an error naming the nearest real one; an empty file is
+// fine.
+func applyYAML(cfg *Config, path string, b []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("config: %s: not YAML: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("config: %s: want sections like \"smtp:\" at the top, line %d", path, root.Line)
+	}
+	byKey := map[string]field{}
+	for _, f := range fields(cfg) {
+		byKey[f.key] = f
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		section, body := root.Content[i], root.Content[i+1]
+		if body.Kind == yaml.ScalarNode && body.Tag == "!!null" {
+			continue // an empty section
+		}
+		if body.Kind != yaml.MappingNode {
+			return fmt.Errorf("config: %s line %d: %s: want a section of keys", path, section.Line, section.Value)
+		}
+		for j := 0; j+1 < len(body.Content); j += 2 {
+			k, v := body.Content[j], body.Content[j+1]
+			key := section.Value + "." + k.Value
+			f, ok := byKey[key]
+			if !ok {
+				return fmt.Errorf("config: %s line %d: unknown key %s%s", path, k.Line, key, nearest(key, byKey))
+			}
+			if err := setNode(f.v, v); err != nil {
+				return &KeyError{Key: f.key, Env: f.env, Reason: fmt.Sprintf("%v (%s line %d)", err, path, v.Line)}
+			}
+		}
+	}
+	return nil
+}
+
+// setNode sets v from a YAML value: a scalar through setValue, a list of
+// addresses item by item.
+func setNode(v reflect.Value, n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode {
+		if _, ok := v.Interface().([]string); !ok {
+			return fmt.Errorf("want a single value, got a list")
+		}
+		var list []string
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				return fmt.Errorf("want a list of plain values")
+			}
+			list = append(list, strings.TrimSpace(item.Value))
+		}
+		v.Set(reflect.ValueOf(list))
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a single value, got a section")
+	}
+	if n.Tag == "!!null" {
+		v.SetZero()
+		return nil
+	}
+	if v.Kind() == reflect.String {
+		v.SetString(n.Value) // kept as written: block text keeps its lines
+		return nil
+	}
+	return setValue(v, n.Value)
+}
+
+// unknownEnv is an error for an ENEWS_ variable that names no setting, so
+// a misspelling is not silently ignored.
+func unknownEnv(fs []field, env map[string]string) error {
+	// ENEWS_ variables that are not settings: the config file's path and
+	// what the tests and the development scripts read.
+	nonConfig := []string{"ENEWS_CONFIG", "ENEWS_TEST_", "ENEWS_BENCH_", "ENEWS_DEV_", "ENEWS_PG_"}
+	known := map[string]field{}
+	for _, f := range fs {
+		known[f.env] = f
+	}
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+next:
+	for _, k := range names {
+		if _, ok := known[k]; ok {
+			continue
+		}
+		for _, p := range nonConfig {
+			if k == p || (strings.HasSuffix(p, "_") && strings.HasPrefix(k, p)) {
+				continue next
+			}
+		}
+		return fmt.Errorf("config: %s is not a setting%s", k, nearest(k, known))
+	}
+	return nil
+}
+
+// nearest suggests the closest of names to s, when one is close.
+func nearest[V any](s string, names map[string]V) string {
+	best, bestD := "", len(s)/3+1
+	for n := range names {
+		if d := editDistance(s, n); d < bestD || (d == bestD && n < best) {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return ": did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 func applyEnv(cfg *Config, env map[string]string) error {
+	if err := unknownEnv(fields(cfg), env); err != nil {
+		return err
+	}
 	for _, f := range fields(cfg) {
 		raw, ok := env[f.env]
 		if !ok {

@@ -1,25 +1,41 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"strings"
 	"text/template"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/enews/enews/internal/cronspec"
 )
 
 // Validate checks every setting and returns the first problem as a *KeyError.
 func (c Config) Validate() error {
+	for _, ch := range c.checks() {
+		if ch.err != nil {
+			return &KeyError{Key: ch.key, Env: envName(ch.key), Reason: ch.err.Error()}
+		}
+	}
+	return nil
+}
+
+// checks is every setting's check, one or more per key.
+func (c Config) checks() []keyCheck {
 	checks := []keyCheck{
 		{"database.url", checkDatabaseURL(c.Database.URL)},
 		{"database.max_open_conns", positive(c.Database.MaxOpenConns)},
 		{"database.max_idle_conns", notNegative(c.Database.MaxIdleConns)},
 		{"database.conn_max_lifetime", notNegativeDuration(c.Database.ConnMaxLifetime)},
 		{"smtp.host", nonEmpty(c.SMTP.Host)},
+		{"smtp.username", first(oneLine(c.SMTP.Username), requiredWith(c.SMTP.Username, c.SMTP.Password, "smtp.password"))},
+		{"smtp.password", oneLine(c.SMTP.Password)},
+		{"smtp.password_file", oneLine(c.SMTP.PasswordFile)},
+		{"smtp.helo_name", hostName(c.SMTP.HeloName)},
 		{"smtp.port", portNumber(c.SMTP.Port)},
 		{"smtp.tls", oneOf(c.SMTP.TLS, "none", "starttls", "tls")},
 		{"smtp.from", address(c.SMTP.From, true)},
@@ -30,15 +46,27 @@ func (c Config) Validate() error {
 		{"smtp.final_timeout", positiveDuration(c.SMTP.FinalTimeout)},
 		{"smtp.idle_timeout", positiveDuration(c.SMTP.IdleTimeout)},
 		{"smtp.unsubscribe_mailto", address(c.SMTP.UnsubscribeTo, false)},
+		{"dkim.key_file", existingFile(c.DKIM.KeyFile)},
 		{"dkim.domain", requiredWith(c.DKIM.Domain, c.DKIM.KeyFile, "dkim.key_file")},
+		{"dkim.selector", requiredWith(c.DKIM.Selector, c.DKIM.KeyFile, "dkim.key_file")},
 		{"web.listen", listenAddr(c.Web.Listen)},
 		{"web.base_url", httpURL(c.Web.BaseURL)},
 		{"web.secret_key", secretKey(c.Web.SecretKey)},
-		{"schedule.spec", cronSpec(c.Schedule.Spec)},
+		{"web.secret_key_file", oneLine(c.Web.SecretKeyFile)},
+		{"schedule.spec", cronSpec(c.Schedule.Spec, c.Schedule.Timezone)},
 		{"schedule.timezone", timezone(c.Schedule.Timezone)},
 		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
+		{"schedule.require_approval", nil}, // true or false, checked as it is read
+		{"schedule.approvers", addresses(c.Schedule.Approvers)},
 		{"newsletter.product_name", nonEmpty(c.Newsletter.ProductName)},
+		{"newsletter.product_url", httpURL(c.Newsletter.ProductURL)},
+		{"newsletter.logo_url", optional(c.Newsletter.LogoURL, httpURL)},
 		{"newsletter.title_format", titleFormat(c.Newsletter.TitleFormat)},
+		{"newsletter.intro", wording(c.Newsletter.Intro)},
+		{"newsletter.outro", wording(c.Newsletter.Outro)},
+		{"newsletter.org_address", nonEmpty(c.Newsletter.OrgAddress)},
+		{"newsletter.reason", nonEmpty(c.Newsletter.Reason)},
+		{"newsletter.templates_dir", optional(c.Newsletter.TemplatesDir, directory)},
 		{"newsletter.list_id", listID(c.Newsletter.ListID)},
 		{"content.default_kind", nonEmpty(c.Content.DefaultKind)},
 		{"content.max_summary", positive(c.Content.MaxSummary)},
@@ -63,13 +91,7 @@ func (c Config) Validate() error {
 		{"console.login_failures_per_account", positive(c.Console.LoginPerAccount)},
 		{"console.login_failures_per_client", positive(c.Console.LoginPerClient)},
 	}
-	checks = append(checks, c.Bounces.checks()...)
-	for _, ch := range checks {
-		if ch.err != nil {
-			return &KeyError{Key: ch.key, Env: envName(ch.key), Reason: ch.err.Error()}
-		}
-	}
-	return nil
+	return append(checks, c.Bounces.checks()...)
 }
 
 // keyCheck is one setting's validation result.
@@ -95,6 +117,11 @@ func (c Config) RequireSecret() error {
 			Reason: "required to sign unsubscribe and confirmation links: set ENEWS_WEB_SECRET_KEY (at least 32 characters) or web.secret_key_file"}
 	}
 	return nil
+}
+
+// NewKeyError is a KeyError for key, naming its environment variable.
+func NewKeyError(key, reason string) *KeyError {
+	return &KeyError{Key: key, Env: envName(key), Reason: reason}
 }
 
 func envName(key string) string {
@@ -226,18 +253,96 @@ func secretKey(s string) error {
 	return nil
 }
 
-func cronSpec(s string) error {
-	// Five fields, or six with leading seconds (for tests and demos).
-	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	if _, err := p.Parse(s); err != nil {
-		return fmt.Errorf("want a cron spec like \"0 9 1 * *\": %v", err)
+func cronSpec(spec, zone string) error {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil // schedule.timezone reports it
 	}
-	return nil
+	_, err = cronspec.Parse(spec, loc)
+	return err
 }
 
 func timezone(s string) error {
 	if _, err := time.LoadLocation(s); err != nil || s == "" {
 		return fmt.Errorf("want an IANA zone like Europe/Zurich, got %q", s)
+	}
+	return nil
+}
+
+// first is the first of errs that is not nil.
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func oneLine(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return fmt.Errorf("must be one line")
+	}
+	return nil
+}
+
+// optional runs check on s unless s is empty.
+func optional(s string, check func(string) error) error {
+	if s == "" {
+		return nil
+	}
+	return check(s)
+}
+
+func hostName(s string) error {
+	if strings.ContainsAny(s, " \t\r\n<>@/") {
+		return fmt.Errorf("want a host name like mail.example.org, got %q", s)
+	}
+	return nil
+}
+
+func existingFile(s string) error {
+	if s == "" {
+		return nil
+	}
+	fi, err := os.Stat(s)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %v", s, errors.Unwrap(err))
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a directory, want a file", s)
+	}
+	return nil
+}
+
+func directory(s string) error {
+	fi, err := os.Stat(s)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %v", s, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", s)
+	}
+	return nil
+}
+
+func addresses(list []string) error {
+	for _, a := range list {
+		if a == "" || strings.ContainsAny(a, "\r\n") {
+			return fmt.Errorf("want addresses like ops@example.org, got %q", a)
+		}
+		if _, err := mail.ParseAddress(a); err != nil {
+			return fmt.Errorf("want addresses like ops@example.org, got %q", a)
+		}
+	}
+	return nil
+}
+
+// wording is an intro or outro: text that may use {{.Month}}, {{.Year}}
+// and {{.Product}}.
+func wording(s string) error {
+	if _, err := template.New("wording").Parse(s); err != nil {
+		return fmt.Errorf("not a valid template: %v", err)
 	}
 	return nil
 }

@@ -74,6 +74,9 @@ func NewMailSender(pool *mailer.Pool, l *links.Links, listID, listName, unsubscr
 	return m
 }
 
+// Connections is the pool's size: one sender per connection.
+func (m *MailSender) Connections() int { return m.pool.Connections() }
+
 // Send personalises and sends one message.
 func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate func() error) error {
 	buf := m.bufs.Get().(*digest.Message)

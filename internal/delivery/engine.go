@@ -45,6 +45,10 @@ type Sender interface {
 	// wire and before the server is told to take it; if gate fails the
 	// message must not be sent.
 	Send(ctx context.Context, r Recipient, issue *Compiled, gate func() error) error
+	// Connections is how many messages may be on their way at once
+	// (sending.connections): the engine runs that many senders, so the
+	// pool and the senders never disagree.
+	Connections() int
 }
 
 // Verdict is what a send error means for the delivery.
@@ -61,7 +65,6 @@ type Classify func(err error) Verdict
 // Options tune an engine.
 type Options struct {
 	Owner           string // unique per process: host:pid:random
-	Connections     int    // concurrent sends, and the bound on in-doubt messages after a crash
 	BatchSize       int
 	RatePerSecond   float64
 	Lease           time.Duration
@@ -109,8 +112,8 @@ type Summary struct {
 // ctx's end in-flight messages finish, their outcomes are recorded and every
 // unsent lease is handed back: a SIGTERM makes no duplicates.
 func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, waitRetries bool) (Summary, error) {
-	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan newsletter.Lease, e.opts.Connections),
-		outcomes: make(chan pending, e.opts.Connections*2), stop: make(chan struct{}),
+	r := &run{e: e, owner: e.opts.Owner + ":" + randomID(), issue: issue, compiled: c, jobs: make(chan newsletter.Lease, e.sender.Connections()),
+		outcomes: make(chan pending, e.sender.Connections()*2), stop: make(chan struct{}),
 		leases: newLeases(e.opts.Lease, e.opts.DeadAfter)}
 	recordCtx := context.WithoutCancel(ctx)
 	// Alive before the first claim, so no one takes this run's rows for a
@@ -130,7 +133,7 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	var recWG, sendWG sync.WaitGroup
 	recWG.Add(1)
 	go func() { defer recWG.Done(); r.recorder(recordCtx) }()
-	for i := 0; i < e.opts.Connections; i++ {
+	for i := 0; i < e.sender.Connections(); i++ {
 		sendWG.Add(1)
 		go func() { defer sendWG.Done(); r.sender(ctx) }()
 	}
@@ -284,7 +287,7 @@ func (r *run) claimSize() int {
 		n = min(n, max(int(rate*o.Lease.Seconds()/2), 1))
 	}
 	if per := time.Duration(r.sendNanos.Load()); per > 0 {
-		n = min(n, max(int(int64(o.Connections)*int64(o.Lease/2)/int64(per)), 1))
+		n = min(n, max(int(int64(r.e.sender.Connections())*int64(o.Lease/2)/int64(per)), 1))
 	}
 	return n
 }

@@ -105,7 +105,7 @@ func TestKillHelperSender(t *testing.T) {
 	}
 	sender := delivery.NewMailSender(pool, l, "enewsupdate.example.org", "eNewsUpdate", "")
 	e := delivery.New(st, neverDone{}, sender, delivery.ClassifyMailError, delivery.Options{Owner: "killed",
-		Connections: killedConnections, BatchSize: 50, Lease: 10 * time.Minute, MaxAttempts: 5,
+		BatchSize: 50, Lease: 10 * time.Minute, MaxAttempts: 5,
 		RetryBase: time.Millisecond, RetryMax: time.Millisecond, BounceThreshold: 1}, log, nil)
 	_, _ = e.Run(context.Background(), is, c, true)
 	time.Sleep(time.Hour) // killed before this ends

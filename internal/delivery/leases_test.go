@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/delivery"
+	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -41,8 +42,8 @@ func TestPauseMidBatchLetsAtMostConnectionsOut(t *testing.T) {
 	if sum.Stopped != newsletter.IssuePaused {
 		t.Fatalf("summary %+v, want stopped by the pause", sum)
 	}
-	if after-atPause > opts.Connections {
-		t.Errorf("%d messages left after the pause committed, want at most %d (connections)", after-atPause, opts.Connections)
+	if after-atPause > fixtureConnections {
+		t.Errorf("%d messages left after the pause committed, want at most %d (connections)", after-atPause, fixtureConnections)
 	}
 	s := f.stats(t)
 	if s.ByStatus[newsletter.DeliverySending] != 0 || s.ByStatus[newsletter.DeliverySent] != int64(after) {
@@ -74,8 +75,10 @@ func TestSlowRelayShortLeaseSendsNoDuplicates(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range senders {
 				opts := f.opts(string(rune('a' + i)))
-				opts.Lease, opts.BatchSize, opts.Connections = 2*time.Second, 100, 2
-				e, c := f.engine(t, opts)
+				opts.Lease, opts.BatchSize = 2*time.Second, 100
+				e, c := f.engineWith(t, opts, func(cfg *mailer.Config) {
+					cfg.Connections, cfg.ConnectTimeout, cfg.SendTimeout = 2, 2*time.Second, 5*time.Second
+				})
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

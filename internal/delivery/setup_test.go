@@ -79,8 +79,12 @@ func newFixture(t *testing.T, n int) *fixture {
 		issue: is, n: n, log: log}
 }
 
+// fixtureConnections is the pool size, and so the number of senders, an
+// engine gets unless a test changes it.
+const fixtureConnections = 4
+
 func (f *fixture) opts(owner string) delivery.Options {
-	return delivery.Options{Owner: owner, Connections: 4, BatchSize: 25, Lease: time.Minute, MaxAttempts: 50,
+	return delivery.Options{Owner: owner, BatchSize: 25, Lease: time.Minute, MaxAttempts: 50,
 		RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond, BounceThreshold: 1, PollInterval: 50 * time.Millisecond}
 }
 
@@ -89,11 +93,11 @@ func (f *fixture) engine(t *testing.T, opts delivery.Options) (*delivery.Engine,
 	return f.engineWith(t, opts, func(cfg *mailer.Config) { cfg.ConnectTimeout, cfg.SendTimeout = 2*time.Second, 5*time.Second })
 }
 
-// engineWith lets a test set the mailer's timeouts; with none set the
-// mailer uses its defaults (RFC 5321's).
+// engineWith lets a test set the mailer's settings (4 connections unless
+// changed); with no timeouts set the mailer uses its defaults (RFC 5321's).
 func (f *fixture) engineWith(t *testing.T, opts delivery.Options, mail func(*mailer.Config)) (*delivery.Engine, *delivery.Compiled) {
 	t.Helper()
-	cfg := mailer.Config{Host: f.smtp.Host(), Port: f.smtp.Port(), TLS: "none", From: "news@example.org", Connections: opts.Connections}
+	cfg := mailer.Config{Host: f.smtp.Host(), Port: f.smtp.Port(), TLS: "none", From: "news@example.org", Connections: fixtureConnections}
 	if mail != nil {
 		mail(&cfg)
 	}

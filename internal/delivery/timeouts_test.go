@@ -19,9 +19,7 @@ func TestSlowFinalReplyWithDefaultsIsWaitedFor(t *testing.T) {
 	f := newFixture(t, 3)
 	f.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnData, Match: smtptest.Recipients("user2@example.org"),
 		Do: func() { time.Sleep(35 * time.Second) }})
-	opts := f.opts("a")
-	opts.Connections = 1
-	e, c := f.engineWith(t, opts, nil)
+	e, c := f.engineWith(t, f.opts("a"), func(cfg *mailer.Config) { cfg.Connections = 1 })
 	sum, err := e.Run(context.Background(), f.issue, c, true)
 	if err != nil {
 		t.Fatal(err)

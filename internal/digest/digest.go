@@ -107,7 +107,7 @@ func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 	} {
 		t, err := template.New(f.name).Option("missingkey=error").Parse(f.text)
 		if err != nil {
-			return nil, fmt.Errorf("digest: config %s: %w: %v", f.name, newsletter.ErrInvalid, err)
+			return nil, &ConfigError{Field: f.name, Err: fmt.Errorf("%w: %v", newsletter.ErrInvalid, err)}
 		}
 		*f.dst = t
 	}
@@ -120,6 +120,16 @@ func NewRenderer(cfg Config, themeDir fs.FS) (*Renderer, error) {
 	return r, nil
 }
 
+// ConfigError names the Config field that is wrong, so the caller can name
+// the setting it came from.
+type ConfigError struct {
+	Field string // e.g. "ProductURL"
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("digest: config %s: %v", e.Field, e.Err) }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // checkConfig fills defaults and rejects what would make an unlawful or
 // broken email: no sender identity or site, no postal address, no reason.
 func checkConfig(cfg *Config) error {
@@ -129,14 +139,14 @@ func checkConfig(cfg *Config) error {
 		{"Reason", cfg.Reason},
 	} {
 		if strings.TrimSpace(f.value) == "" {
-			return fmt.Errorf("digest: config %s: %w: required", f.name, newsletter.ErrInvalid)
+			return &ConfigError{Field: f.name, Err: fmt.Errorf("%w: required", newsletter.ErrInvalid)}
 		}
 	}
 	if err := checkWebURL(cfg.ProductURL, true); err != nil {
-		return fmt.Errorf("digest: config ProductURL: %w", err)
+		return &ConfigError{Field: "ProductURL", Err: err}
 	}
 	if err := checkWebURL(cfg.LogoURL, false); err != nil {
-		return fmt.Errorf("digest: config LogoURL: %w", err)
+		return &ConfigError{Field: "LogoURL", Err: err}
 	}
 	if cfg.TitleFormat == "" {
 		cfg.TitleFormat = DefaultTitleFormat
@@ -156,8 +166,8 @@ func checkConfig(cfg *Config) error {
 		{"Intro", cfg.Intro}, {"Outro", cfg.Outro}, {"Copyright", cfg.Copyright},
 		{"OrgAddress", cfg.OrgAddress}, {"Reason", cfg.Reason}, {"Greeting", cfg.Greeting},
 	} {
-		if err := rejectTokens("config "+f.name, f.value); err != nil {
-			return err
+		if err := rejectTokens("text", f.value); err != nil {
+			return &ConfigError{Field: f.name, Err: err}
 		}
 	}
 	return nil

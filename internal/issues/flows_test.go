@@ -40,7 +40,7 @@ func (f *fixture) sender(t *testing.T) *sender {
 	}
 	l := links.New("https://news.example.org", signer)
 	ms := delivery.NewMailSender(pool, l, "enewsupdate.example.org", "eNewsUpdate", "")
-	e := delivery.New(f.st, f.svc, ms, delivery.ClassifyMailError, delivery.Options{Owner: "test", Connections: 2,
+	e := delivery.New(f.st, f.svc, ms, delivery.ClassifyMailError, delivery.Options{Owner: "test",
 		BatchSize: 10, Lease: time.Minute, MaxAttempts: 3, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
 		BounceThreshold: 1, PollInterval: 50 * time.Millisecond}, slog.New(slog.NewTextHandler(t.Output(), nil)), nil)
 	return &sender{smtp: srv, engine: e, links: l}

@@ -20,11 +20,23 @@ const (
 	TLSImplicit = "tls"      // TLS from the first byte, usually port 465
 )
 
+// Stage timeouts of RFC 5321 4.5.3.2 (the values postfix uses), and how
+// long a pooled connection may idle. config fills the smtp.*_timeout
+// settings from these and NewPool uses them for a zero: the one place the
+// defaults live.
+const (
+	DefaultConnectTimeout = 5 * time.Minute
+	DefaultCommandTimeout = 5 * time.Minute
+	DefaultDataTimeout    = 3 * time.Minute
+	DefaultFinalTimeout   = 10 * time.Minute
+	DefaultIdleTimeout    = 30 * time.Second
+)
+
 // Config is what the config package fills from the smtp section.
 type Config struct {
 	Host               string
 	Port               int    // 0: 25, 587 or 465 by TLS mode
-	TLS                string // none|starttls|tls; "" means starttls
+	TLS                string // none, starttls or tls: required, so no default hides a plain-text connection
 	Username, Password string // AUTH only when Username is set
 	From, ReplyTo      string // "Name <addr>" or "addr"
 	// Timeouts per stage of a transaction, as RFC 5321 4.5.3.2 asks: a slow
@@ -68,9 +80,6 @@ func (cfg Config) normalize() (Config, error) {
 	if cfg.Host == "" {
 		return bad("host", "required")
 	}
-	if cfg.TLS == "" {
-		cfg.TLS = TLSStartTLS
-	}
 	switch cfg.TLS {
 	case TLSNone:
 		cfg.Port = defaultInt(cfg.Port, 25)
@@ -100,10 +109,10 @@ func (cfg Config) normalize() (Config, error) {
 		v   *time.Duration
 		rfc time.Duration
 	}{
-		{"connect_timeout", &cfg.ConnectTimeout, 5 * time.Minute},
-		{"command_timeout", &cfg.CommandTimeout, 5 * time.Minute},
-		{"data_timeout", &cfg.DataTimeout, 3 * time.Minute},
-		{"final_timeout", &cfg.FinalTimeout, 10 * time.Minute},
+		{"connect_timeout", &cfg.ConnectTimeout, DefaultConnectTimeout},
+		{"command_timeout", &cfg.CommandTimeout, DefaultCommandTimeout},
+		{"data_timeout", &cfg.DataTimeout, DefaultDataTimeout},
+		{"final_timeout", &cfg.FinalTimeout, DefaultFinalTimeout},
 	} {
 		switch {
 		case *t.v < 0 || cfg.SendTimeout < 0:
@@ -118,7 +127,7 @@ func (cfg Config) normalize() (Config, error) {
 		return bad("idle_timeout", "must not be negative")
 	}
 	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 30 * time.Second
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	cfg.Connections = defaultInt(cfg.Connections, 1)
 	if cfg.Username == "" && cfg.Password != "" {

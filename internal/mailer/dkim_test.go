@@ -166,7 +166,7 @@ func ecdsaPEM(t *testing.T) []byte {
 }
 
 func TestConfigErrors(t *testing.T) {
-	base := Config{Host: "smtp.example.org", From: "a@example.org"}
+	base := Config{Host: "smtp.example.org", TLS: TLSStartTLS, From: "a@example.org"}
 	tests := []struct {
 		name   string
 		change func(*Config)
@@ -174,6 +174,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"no host", func(c *Config) { c.Host = "" }, "smtp.host"},
 		{"bad tls", func(c *Config) { c.TLS = "ssl" }, "smtp.tls"},
+		{"no tls mode", func(c *Config) { c.TLS = "" }, "smtp.tls"},
 		{"bad port", func(c *Config) { c.Port = 70000 }, "smtp.port"},
 		{"bad from", func(c *Config) { c.From = "nobody" }, "smtp.from"},
 		{"bad reply-to", func(c *Config) { c.ReplyTo = "x" }, "smtp.reply_to"},
@@ -192,7 +193,7 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 	c, err := base.normalize()
-	if err != nil || c.TLS != TLSStartTLS || c.Port != 587 || c.Connections != 1 {
+	if err != nil || c.Port != 587 || c.Connections != 1 || c.ConnectTimeout != DefaultConnectTimeout || c.FinalTimeout != DefaultFinalTimeout {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
 }

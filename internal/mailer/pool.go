@@ -103,6 +103,9 @@ func (p *Pool) Send(ctx context.Context, m *Message) error {
 	return p.deliver(ctx, c, msg, m.BeforeCommit)
 }
 
+// Connections is the pool's size, the most messages on their way at once.
+func (p *Pool) Connections() int { return p.cfg.Connections }
+
 func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	// select picks at random among ready cases: check first so an ended ctx
 	// never takes a connection.

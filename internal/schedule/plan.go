@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/enews/enews/internal/cronspec"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -25,44 +26,14 @@ type plan struct {
 // on a schedule that has no firing within five years.
 const maxLookBack = 6 * 366 * 24 * time.Hour
 
-// parsePlan accepts the standard five fields (minute hour day month weekday),
-// six with a leading seconds field, or a descriptor such as @monthly.
+// parsePlan reads spec by the one rule for schedule.spec (cronspec.Parse).
 func parsePlan(spec string, loc *time.Location) (plan, error) {
 	spec = strings.TrimSpace(spec)
-	if loc == nil {
-		return plan{}, fmt.Errorf("schedule: %w: no time zone", newsletter.ErrInvalid)
-	}
-	// The zone comes from the configuration alone, so that firing times and
-	// periods are always read in the same zone.
-	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: set the time zone in the configuration, not in the spec", spec, newsletter.ErrInvalid)
-	}
-	// @every counts from whenever the process started, so "the latest
-	// firing before now" has no meaning and catch-up could not work.
-	if strings.HasPrefix(spec, "@every") {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: @every is not a calendar schedule", spec, newsletter.ErrInvalid)
-	}
-	opts := cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor
-	seconds := len(strings.Fields(spec)) == 6
-	if seconds {
-		opts |= cron.Second
-	}
-	s, err := cron.NewParser(opts).Parse(spec)
+	ss, err := cronspec.Parse(spec, loc)
 	if err != nil {
 		return plan{}, fmt.Errorf("schedule: spec %q: %w: %v", spec, newsletter.ErrInvalid, err)
 	}
-	ss, ok := s.(*cron.SpecSchedule)
-	if !ok {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: not a calendar schedule", spec, newsletter.ErrInvalid)
-	}
-	// The parser leaves the zone as time.Local, which cron reads as "the zone
-	// of the time given"; pinning it makes every Next independent of callers.
-	ss.Location = loc
-	p := plan{spec: spec, seconds: seconds, schedule: ss, loc: loc}
-	if p.next(time.Now()).IsZero() {
-		return plan{}, fmt.Errorf("schedule: spec %q: %w: never fires", spec, newsletter.ErrInvalid)
-	}
-	return p, nil
+	return plan{spec: spec, seconds: cronspec.HasSeconds(spec), schedule: ss, loc: loc}, nil
 }
 
 // next is the first firing after t, or zero if there is none within five years.
