@@ -141,7 +141,7 @@ func Default() Config {
 		},
 		SMTP: SMTP{
 			Host: "127.0.0.1", Port: 1025, TLS: "none",
-			From: "eNewsUpdate <enews@localhost>",
+			From:           "eNewsUpdate <enews@localhost>",
 			ConnectTimeout: mailer.DefaultConnectTimeout, CommandTimeout: mailer.DefaultCommandTimeout,
 			DataTimeout: mailer.DefaultDataTimeout, FinalTimeout: mailer.DefaultFinalTimeout,
 			IdleTimeout: mailer.DefaultIdleTimeout,
