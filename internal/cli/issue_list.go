@@ -44,7 +44,7 @@ func (a *app) printIssueList(ctx context.Context, st *store.Store, limit int) er
 	fmt.Fprintln(w, "PERIOD\tSTATE\tITEMS\tDELIVERIES\tSENT\tFAILED\tWHEN\tNEXT")
 	for _, s := range list {
 		is := s.Issue
-		state := is.Status
+		state := stateLabel(is.Status, s.Failed)
 		if is.SkipReason != "" {
 			state += " (" + clipText(is.SkipReason, 40) + ")"
 		}

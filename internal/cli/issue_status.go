@@ -54,7 +54,7 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 		fmt.Fprint(a.stdout, "\033[H\033[2J")
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, is.Status, reasonSuffix(is))
+	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, stateLabel(is.Status, s.ByStatus[newsletter.DeliveryFailed]), reasonSuffix(is))
 	fmt.Fprintf(w, "subject: %s\nitems: %d\n", is.Subject, len(is.ItemIDs))
 	fmt.Fprintf(w, "deliveries: %d (%s)\n", s.Total(), formatCounts(s))
 	left := s.ByStatus[newsletter.DeliveryQueued] + s.ByStatus[newsletter.DeliveryRetry] + s.ByStatus[newsletter.DeliverySending]
@@ -67,6 +67,9 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 	// been sent once already; at most sending.connections per dead process
 	// were really on the wire.
 	fmt.Fprintf(w, "in doubt after a crash (possible duplicates): %d\n", s.InDoubt)
+	if err := a.printSMTPWaiting(ctx, w, st, is); err != nil {
+		return err
+	}
 	history, err := st.IssueTransitions(ctx, is.ID)
 	if err != nil {
 		return err

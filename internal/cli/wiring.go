@@ -123,6 +123,6 @@ func (a *app) engineOptions() delivery.Options {
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), BatchSize: s.BatchSize,
 		RatePerSecond: s.RatePerSecond, Lease: s.Lease, MaxAttempts: s.MaxAttempts,
 		RetryBase: s.RetryBase, RetryMax: s.RetryMax, BounceThreshold: s.BounceThreshold,
-		DeadAfter: s.DeadAfter,
+		DeadAfter: s.DeadAfter, OutageProbeMax: s.OutageProbeMax,
 	}
 }

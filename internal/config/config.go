@@ -112,6 +112,7 @@ type Sending struct {
 	RetryMax        time.Duration `yaml:"retry_max"`
 	BounceThreshold int           `yaml:"bounce_threshold"`
 	DeadAfter       time.Duration `yaml:"dead_after"`
+	OutageProbeMax  time.Duration `yaml:"outage_probe_max"`
 }
 
 // Console is the staff and ops console under /admin/.
@@ -167,7 +168,7 @@ func Default() Config {
 		Sending: Sending{
 			Connections: 4, RatePerSecond: 0, BatchSize: 100, MaxAttempts: 8,
 			Lease: 2 * time.Minute, RetryBase: 30 * time.Second, RetryMax: 6 * time.Hour,
-			BounceThreshold: 1, DeadAfter: 5 * time.Second,
+			BounceThreshold: 1, DeadAfter: 5 * time.Second, OutageProbeMax: 30 * time.Second,
 		},
 		Bounces: defaultBounces(),
 		Log:     Log{Level: "info", Format: "text"},

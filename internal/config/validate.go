@@ -83,6 +83,7 @@ func (c Config) checks() []keyCheck {
 		{"sending.retry_max", positiveDuration(c.Sending.RetryMax)},
 		{"sending.bounce_threshold", positive(c.Sending.BounceThreshold)},
 		{"sending.dead_after", positiveDuration(c.Sending.DeadAfter)},
+		{"sending.outage_probe_max", positiveDuration(c.Sending.OutageProbeMax)},
 		{"log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error")},
 		{"log.format", oneOf(c.Log.Format, "text", "json")},
 		{"console.session_idle", positiveDuration(c.Console.SessionIdle)},

@@ -137,6 +137,15 @@ func ClassifyMailError(err error) Verdict {
 	var se *mailer.SendError
 	if errors.As(err, &se) {
 		v := Verdict{Temporary: se.Temporary, HardBounce: se.IsHardBounce(), InDoubt: se.InDoubt(), Reply: se.Reply}
+		switch se.Stage {
+		case mailer.StageConnect:
+			v.RelayDown = true
+		case mailer.StageMail, mailer.StageRcpt, mailer.StageData:
+			// 421 is the server closing; no reply at all before the final
+			// "." (on a fresh connection: the mailer already retried a
+			// reused one) is a server or network gone.
+			v.RelayDown = se.Code == 421 || (se.Code == 0 && !v.InDoubt)
+		}
 		if v.Reply == "" {
 			v.Reply = se.Error()
 		}

@@ -56,6 +56,7 @@ type Verdict struct {
 	Temporary  bool   // retry later
 	HardBounce bool   // 5.1.x: counts against the subscriber
 	InDoubt    bool   // sent in full, no final reply: the server may have it
+	RelayDown  bool   // the server, not the recipient: refused, 421, connection lost before the final "."
 	Reply      string // the SMTP reply to store
 }
 
@@ -76,6 +77,9 @@ type Options struct {
 	// DeadAfter: a sender whose heartbeat is older than this is dead, and
 	// its deliveries come back in doubt. Senders beat five times as often.
 	DeadAfter time.Duration
+	// OutageProbeMax caps the wait between probes of an SMTP server that is
+	// out (the first comes after a second, then twice as long each time).
+	OutageProbeMax time.Duration
 }
 
 // Engine sends issues.
@@ -87,6 +91,7 @@ type Engine struct {
 	opts      Options
 	log       *slog.Logger
 	metrics   *Metrics
+	breaker   *breaker // shared by every run: the server is down for all of them
 }
 
 // New builds an engine. metrics may be nil.
@@ -97,7 +102,11 @@ func New(ledger Ledger, completer Completer, sender Sender, classify Classify, o
 	if opts.DeadAfter <= 0 {
 		opts.DeadAfter = 5 * time.Second
 	}
-	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics}
+	if opts.OutageProbeMax <= 0 {
+		opts.OutageProbeMax = 30 * time.Second
+	}
+	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics,
+		breaker: newBreaker(min(time.Second, opts.OutageProbeMax), opts.OutageProbeMax, opts.Connections)}
 }
 
 // Summary counts what one Run did.

@@ -126,29 +126,6 @@ func TestPermanentFailuresFailAtOnce(t *testing.T) {
 	}
 }
 
-func TestServerDownThenBack(t *testing.T) {
-	f := newFixture(t, 40)
-	f.smtp.Stop()
-	e, c := f.engine(t, f.opts("a"))
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var sumErr error
-	go func() {
-		defer wg.Done()
-		_, sumErr = e.Run(context.Background(), f.issue, c, true)
-	}()
-	// Wait until the engine has met the closed port, then bring the server back.
-	waitUntil(t, func() bool { return f.stats(t).ByStatus[newsletter.DeliveryRetry] > 0 })
-	// A client dialling a closed loopback port can briefly hold that port
-	// itself, so the restart may need a few tries.
-	waitUntil(t, func() bool { return f.smtp.Restart() == nil })
-	wg.Wait()
-	if sumErr != nil {
-		t.Fatal(sumErr)
-	}
-	assertEachOnce(t, f, nil)
-}
-
 func TestTwoEnginesShareOneIssue(t *testing.T) {
 	f := newFixture(t, 200)
 	e1, c1 := f.engine(t, f.opts("one"))

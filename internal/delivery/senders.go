@@ -23,7 +23,6 @@ type Recipient struct {
 // duplicates after a kill -9 by Connections. The wait overlaps with the next
 // message's envelope and body, so it costs little.
 func (r *run) sender(ctx context.Context) {
-	e := r.e
 	var prev chan struct{} // closed once the previous outcome is stored
 	for c := range r.jobs {
 		if ctx.Err() != nil || r.stopped() {
@@ -56,6 +55,31 @@ func (r *run) sender(ctx context.Context) {
 			return nil
 		}
 		rcpt := Recipient{IssueID: r.issue.ID, SubscriberID: c.SubscriberID, Email: c.Email, Name: c.Name}
+		out, sent := r.send(ctx, c, rcpt, gate)
+		if !sent {
+			r.handBack([]newsletter.Lease{c})
+			continue
+		}
+		done := make(chan struct{})
+		r.outcomes <- pending{out: out, done: done}
+		prev = done
+	}
+}
+
+// send delivers one message, waiting out an SMTP outage first: while the
+// breaker is open the message keeps its lease and its attempt, and goes
+// again once a probe gets through. sent is false when the message was
+// stopped before its final "." and must be handed back.
+func (r *run) send(ctx context.Context, c newsletter.Lease, rcpt Recipient, gate func() error) (out newsletter.Outcome, sent bool) {
+	e := r.e
+	for {
+		ok, probe, wait, changed := e.breaker.acquire(time.Now())
+		if !ok {
+			if !r.waitOutage(ctx, wait, changed) {
+				return out, false
+			}
+			continue
+		}
 		// The send itself is not cut short by a stop signal: a message
 		// half-written to the server is the one thing that would make the
 		// outcome unknowable. Its length is bounded by the mailer's stage
@@ -63,23 +87,62 @@ func (r *run) sender(ctx context.Context) {
 		start := time.Now()
 		err := e.sender.Send(context.WithoutCancel(ctx), rcpt, r.compiled, gate)
 		if errors.Is(err, errRecordFailed) || errors.Is(err, errStopped) || errors.Is(err, errLeaseLost) {
-			r.handBack([]newsletter.Lease{c})
-			continue
+			if probe {
+				e.breaker.abandon()
+			}
+			return out, false
+		}
+		var v Verdict
+		switch {
+		case err == nil:
+			e.breaker.success()
+		default:
+			v = e.classify(err)
+			switch {
+			case v.RelayDown:
+				if e.breaker.outage(time.Now(), v.Reply) {
+					e.log.Warn("SMTP server unavailable: all sending waits for it", "issue", r.issue.ID, "reply", v.Reply)
+				}
+				continue // same message, same attempt, once the breaker lets it
+			case v.InDoubt:
+				e.breaker.outage(time.Now(), v.Reply)
+			case v.Temporary:
+				if e.breaker.temporary(time.Now(), v.Reply) {
+					// Every recipient alike: the server's trouble, not this
+					// one's; it keeps its attempt.
+					continue
+				}
+			default:
+				e.breaker.success() // the server answered
+			}
 		}
 		r.observeSend(time.Since(start))
-		out := r.outcome(c, err)
+		out = r.outcome(c, err, v)
 		e.metrics.observe(out.Status, time.Since(start))
-		done := make(chan struct{})
-		r.outcomes <- pending{out: out, done: done}
-		prev = done
+		return out, true
 	}
+}
+
+// waitOutage sleeps while the breaker is open; false: the run is stopping.
+func (r *run) waitOutage(ctx context.Context, wait time.Duration, closed <-chan struct{}) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-closed:
+	case <-ctx.Done():
+		return false
+	case <-r.stop:
+		return false
+	}
+	return ctx.Err() == nil && !r.stopped()
 }
 
 // errRecordFailed stops a message before the server takes it, once an
 // outcome could not be stored.
 var errRecordFailed = errors.New("delivery: recording outcomes failed; not sending more")
 
-func (r *run) outcome(c newsletter.Lease, err error) newsletter.Outcome {
+func (r *run) outcome(c newsletter.Lease, err error, v Verdict) newsletter.Outcome {
 	e := r.e
 	out := newsletter.Outcome{SubscriberID: c.SubscriberID}
 	if err == nil {
@@ -88,7 +151,6 @@ func (r *run) outcome(c newsletter.Lease, err error) newsletter.Outcome {
 		out.Reply = "250 accepted"
 		return out
 	}
-	v := e.classify(err)
 	out.Reply = v.Reply
 	out.InDoubt = v.InDoubt
 	switch {

@@ -1,0 +1,24 @@
+package cli
+
+import "testing"
+
+func TestStateLabelNeverHidesFailures(t *testing.T) {
+	tests := []struct {
+		status string
+		failed int64
+		want   string
+	}{
+		{"sent", 0, "sent"},
+		{"sent", 3401, "sent, 3,401 failed"},
+		{"sent", 1234567, "sent, 1,234,567 failed"},
+		{"sending", 12, "sending"},
+		{"paused", 0, "paused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := stateLabel(tt.status, tt.failed); got != tt.want {
+				t.Errorf("stateLabel(%q, %d) = %q, want %q", tt.status, tt.failed, got, tt.want)
+			}
+		})
+	}
+}
