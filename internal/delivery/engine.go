@@ -106,7 +106,7 @@ func New(ledger Ledger, completer Completer, sender Sender, classify Classify, o
 		opts.OutageProbeMax = 30 * time.Second
 	}
 	return &Engine{ledger: ledger, completer: completer, sender: sender, classify: classify, opts: opts, log: log, metrics: metrics,
-		breaker: newBreaker(min(time.Second, opts.OutageProbeMax), opts.OutageProbeMax, opts.Connections)}
+		breaker: newBreaker(min(time.Second, opts.OutageProbeMax), opts.OutageProbeMax, sender.Connections())}
 }
 
 // Summary counts what one Run did.
