@@ -16,7 +16,7 @@ import (
 
 func (a *app) issueCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "issue", Short: "Preview, create, approve, send and watch monthly issues"}
-	cmd.AddCommand(a.issuePreviewCommand(), a.issueCreateCommand(), a.issueSendCommand(), a.issueStatusCommand(),
+	cmd.AddCommand(a.issuePreviewCommand(), a.issueCreateCommand(), a.issueSendCommand(), a.issueStatusCommand(), a.issueCheckCommand(),
 		a.issueListCommand(),
 		a.issueActionCommand("approve", "Approve a draft: its bytes freeze and a running serve starts sending it",
 			(*issues.Service).Approve),

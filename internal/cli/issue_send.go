@@ -27,7 +27,9 @@ approval is not required, fans it out to every active subscriber and sends
 until nothing is left, with progress on a terminal. A send already under
 way (another send, or serve) is joined, not refused. Ctrl-C stops cleanly
 (messages in flight finish) and a rerun resumes. A sent issue sends nothing
-more.
+more. Before a send starts, the compliance receipt (enews issue check) is
+made and kept with the issue; a failed check stops the send unless --force,
+which the receipt records.
 
 With --to, one test copy goes to each address given, outside the ledger:
 the frozen issue once approved, else the month rendered now. A test send
@@ -49,7 +51,7 @@ never makes, changes or freezes an issue.`,
 	periodFlag(cmd, &period)
 	cmd.Flags().StringVar(&to, "to", "", "send one test copy to each of these comma-separated addresses only (not recorded in the ledger)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&force, "force", false, "make the issue even for a month that has not ended, or a quiet month")
+	cmd.Flags().BoolVar(&force, "force", false, "make the issue even for a month that has not ended, or a quiet month; send even when the compliance receipt fails (recorded)")
 	return cmd
 }
 
@@ -127,6 +129,12 @@ func (a *app) sendIssue(ctx context.Context, st *store.Store, svc *issues.Servic
 		if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
 			return fmt.Errorf("not sent: not confirmed")
 		}
+	}
+	if _, _, err := svc.Create(ctx, p, issues.CreateOptions{Actor: a.actor(), Force: force}); err != nil {
+		return err
+	}
+	if err := a.gateSend(ctx, st, svc, p, force); err != nil {
+		return err
 	}
 	res, err := svc.Send(ctx, p, issues.CreateOptions{Actor: a.actor(), Force: force})
 	if err != nil {

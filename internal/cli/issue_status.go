@@ -77,6 +77,9 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 	if err := a.printBounces(ctx, w, st, is, history); err != nil {
 		return err
 	}
+	if err := printLatestReceipt(ctx, w, st, is.ID); err != nil {
+		return err
+	}
 	if len(history) > 0 {
 		fmt.Fprintln(w, "history:")
 		for _, h := range history[max(0, len(history)-8):] {

@@ -125,3 +125,22 @@ func oneLineOrPEM(s string) error {
 	}
 	return oneLine(s)
 }
+
+// Compliance is where the compliance receipt looks DNS records up.
+type Compliance struct {
+	BeforeSend string        `yaml:"before_send"`
+	Resolver   string        `yaml:"resolver"`
+	DNSTimeout time.Duration `yaml:"dns_timeout"`
+}
+
+func (c Compliance) checks() []keyCheck {
+	var resolver error
+	if c.Resolver != "" {
+		resolver = listenAddr(c.Resolver)
+	}
+	return []keyCheck{
+		{"compliance.before_send", oneOf(c.BeforeSend, "block", "warn", "off")},
+		{"compliance.resolver", resolver},
+		{"compliance.dns_timeout", positiveDuration(c.DNSTimeout)},
+	}
+}

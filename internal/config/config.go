@@ -22,6 +22,7 @@ type Config struct {
 	Content    Content    `yaml:"content"`
 	Sending    Sending    `yaml:"sending"`
 	Bounces    Bounces    `yaml:"bounces"`
+	Compliance Compliance `yaml:"compliance"`
 	Log        Log        `yaml:"log"`
 	Console    Console    `yaml:"console"`
 }
@@ -170,8 +171,9 @@ func Default() Config {
 			Lease: 2 * time.Minute, RetryBase: 30 * time.Second, RetryMax: 6 * time.Hour,
 			BounceThreshold: 1, DeadAfter: 5 * time.Second, OutageProbeMax: 30 * time.Second,
 		},
-		Bounces: defaultBounces(),
-		Log:     Log{Level: "info", Format: "text"},
+		Bounces:    defaultBounces(),
+		Compliance: Compliance{BeforeSend: "block", DNSTimeout: 5 * time.Second},
+		Log:        Log{Level: "info", Format: "text"},
 		Console: Console{
 			SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour,
 			LoginWindow: 15 * time.Minute, LoginPerAccount: 5, LoginPerClient: 20,

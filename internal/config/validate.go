@@ -92,7 +92,8 @@ func (c Config) checks() []keyCheck {
 		{"console.login_failures_per_account", positive(c.Console.LoginPerAccount)},
 		{"console.login_failures_per_client", positive(c.Console.LoginPerClient)},
 	}
-	return append(checks, c.Bounces.checks()...)
+	checks = append(checks, c.Bounces.checks()...)
+	return append(checks, c.Compliance.checks()...)
 }
 
 // keyCheck is one setting's validation result.

@@ -106,3 +106,34 @@ func crlfLines(dst *bytes.Buffer, b []byte) {
 		dst.WriteString("\r\n")
 	}
 }
+
+// Signed builds m as it would go on the wire, DKIM signature first when
+// signing is configured, without sending it: the compliance receipt checks
+// that signature with an independent verifier.
+func (p *Pool) Signed(m *Message) ([]byte, error) {
+	msg, err := p.build(m, false)
+	if err != nil {
+		return nil, err
+	}
+	var raw, out bytes.Buffer
+	if _, err := msg.WriteTo(&raw); err != nil {
+		return nil, fmt.Errorf("mailer: build: %w", err)
+	}
+	if p.dkimKey == nil {
+		crlfLines(&out, raw.Bytes())
+		return out.Bytes(), nil
+	}
+	if err := p.signDKIM(&out, raw.Bytes()); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// DKIMSigning reports the signing domain and selector; ok is false when
+// mail is not signed.
+func (p *Pool) DKIMSigning() (domain, selector string, ok bool) {
+	if p.dkimKey == nil {
+		return "", "", false
+	}
+	return p.cfg.DKIM.Domain, p.cfg.DKIM.Selector, true
+}

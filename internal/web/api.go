@@ -37,6 +37,7 @@ func (s *Server) api() http.Handler {
 	m.HandleFunc("POST /api/subscribers/{id}/erase", s.apiErase)
 	s.issueRoutes(m)
 	m.HandleFunc("GET /api/issues/{period}/bounces", s.apiIssueBounces)
+	m.HandleFunc("GET /api/issues/{period}/check", s.apiIssueCheck)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, &apiErr{status: http.StatusNotFound, code: "not_found",
 			msg: r.Method + " " + r.URL.Path + ": no such endpoint"})

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/enews/enews/internal/bounce"
+	"github.com/enews/enews/internal/newsletter"
 )
 
 type bounceRatesJSON struct {
@@ -24,13 +26,8 @@ type bounceRatesJSON struct {
 // apiIssueBounces is GET /api/issues/{period}/bounces: the issue's bounce
 // and complaint counts and rates (per message that left).
 func (s *Server) apiIssueBounces(w http.ResponseWriter, r *http.Request) {
-	p, err := apiPeriod(r)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	is, err := s.d.Store.IssueByPeriod(ctx, p)
+	is, err := s.pathIssue(r)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -45,7 +42,32 @@ func (s *Server) apiIssueBounces(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, bounceRatesJSON{Period: p.String(), IssueID: is.ID, Status: is.Status,
+	writeJSON(w, http.StatusOK, bounceRatesJSON{Period: is.Period.String(), IssueID: is.ID, Status: is.Status,
 		Sent: rates.Sent, Failed: rates.Failed, Hard: rates.Hard, Soft: rates.Soft, Complaints: rates.Complaints,
 		HardRate: rates.HardRate(), ComplaintRate: rates.ComplaintRate(), PausedBecause: bounce.PauseReason(history)})
+}
+
+// apiIssueCheck is GET /api/issues/{period}/check: the issue's latest
+// compliance receipt as stored (404 when it was never checked).
+func (s *Server) apiIssueCheck(w http.ResponseWriter, r *http.Request) {
+	is, err := s.pathIssue(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	c, err := s.d.Store.LatestIssueCheck(r.Context(), is.ID)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, json.RawMessage(c.Receipt))
+}
+
+// pathIssue is the issue of the request's {period}.
+func (s *Server) pathIssue(r *http.Request) (newsletter.Issue, error) {
+	p, err := apiPeriod(r)
+	if err != nil {
+		return newsletter.Issue{}, err
+	}
+	return s.d.Store.IssueByPeriod(r.Context(), p)
 }

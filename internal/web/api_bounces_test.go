@@ -53,3 +53,29 @@ func TestAPIIssueBounces(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIIssueCheck(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("ops")
+	may := newsletter.Period{Year: 2022, Month: time.May}
+	is := storeIssue(t, e, may, newsletter.IssueApproved, "May news")
+	var ae apiError
+	if code, body := e.api(tok, "GET", "/api/issues/2022-05/check", "", &ae); code != 404 {
+		t.Fatalf("before any check: %d %s, want 404", code, body)
+	}
+	receipt := `{"period":"2022-05","passed":false,"forced":true,"items":[{"name":"https base URL","ok":false,"blocking":true}]}`
+	if _, err := e.st.SaveIssueCheck(context.Background(), store.IssueCheck{IssueID: is.ID, Passed: false, Forced: true,
+		Actor: "cli:ops", Receipt: []byte(receipt)}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Period string
+		Passed bool
+		Forced bool
+		Items  []struct{ Name string }
+	}
+	if code, body := e.api(tok, "GET", "/api/issues/2022-05/check", "", &got); code != 200 || got.Period != "2022-05" ||
+		got.Passed || !got.Forced || len(got.Items) != 1 || got.Items[0].Name != "https base URL" {
+		t.Fatalf("check: %d %s", code, body)
+	}
+}

@@ -44,4 +44,5 @@ type IssueReader interface {
 	PublicNeighbours(ctx context.Context, p newsletter.Period) (prev, next newsletter.Period, hasPrev, hasNext bool, err error)
 	IssueTransitions(ctx context.Context, issueID int64) ([]newsletter.IssueTransitionRecord, error)
 	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
+	LatestIssueCheck(ctx context.Context, issueID int64) (store.IssueCheck, error)
 }
