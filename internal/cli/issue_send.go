@@ -18,6 +18,7 @@ import (
 
 func (a *app) issueSendCommand() *cobra.Command {
 	var period, to string
+	var wait time.Duration
 	var yes, force bool
 	cmd := &cobra.Command{
 		Use:   "send --period YYYY-MM [--yes] | --period YYYY-MM --to ADDRESS[,ADDRESS…]",
@@ -33,7 +34,9 @@ which the receipt records.
 
 With --to, one test copy goes to each address given, outside the ledger:
 the frozen issue once approved, else the month rendered now. A test send
-never makes, changes or freezes an issue.`,
+never makes, changes or freezes an issue. Copies go through the outbox:
+one the SMTP server does not take within --wait stays queued, and enews
+serve sends it when the server answers again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
@@ -42,13 +45,14 @@ never makes, changes or freezes an issue.`,
 					return err
 				}
 				if to != "" {
-					return a.sendTest(ctx, svc, p, to)
+					return a.sendTest(ctx, st, svc, p, to, wait)
 				}
 				return a.sendIssue(ctx, st, svc, p, yes, force)
 			})
 		},
 	}
 	periodFlag(cmd, &period)
+	cmd.Flags().DurationVar(&wait, "wait", 20*time.Second, "with --to: how long to try before leaving a copy queued for enews serve to send")
 	cmd.Flags().StringVar(&to, "to", "", "send one test copy to each of these comma-separated addresses only (not recorded in the ledger)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&force, "force", false, "make the issue even for a month that has not ended, or a quiet month; send even when the compliance receipt fails (recorded)")
@@ -75,7 +79,7 @@ func testAddresses(to string) ([]string, error) {
 	return out, nil
 }
 
-func (a *app) sendTest(ctx context.Context, svc *issues.Service, p newsletter.Period, to string) error {
+func (a *app) sendTest(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period, to string, wait time.Duration) error {
 	addrs, err := testAddresses(to)
 	if err != nil {
 		return err
@@ -101,9 +105,16 @@ func (a *app) sendTest(ctx context.Context, svc *issues.Service, p newsletter.Pe
 	if err != nil {
 		return err
 	}
+	box := a.outbox(st, pool)
 	for _, addr := range addrs {
-		if err := sender.SendTest(ctx, c, addr, "[TEST]"); err != nil {
+		m, err := box.SendNow(ctx, newsletter.MailTestCopy, sender.TestMessage(c, addr, "[TEST]"), wait)
+		if err != nil {
 			return fmt.Errorf("test copy to %s: %w", addr, err)
+		}
+		if m.Status == newsletter.OutboxPending {
+			fmt.Fprintf(a.stdout, "test copy of issue %s to %s not sent yet (%s): it stays queued, and enews serve sends it once the SMTP server takes it\n",
+				p, addr, m.LastError)
+			continue
 		}
 		fmt.Fprintf(a.stdout, "test copy of issue %s (%s) sent to %s\n", p, describeBytes(is), addr)
 	}

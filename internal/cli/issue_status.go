@@ -91,6 +91,11 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 				h.Action, orNone(h.From), h.To, h.Actor, note)
 		}
 	}
+	ob, err := st.OutboxBacklog(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "transactional mail: %s\n", a.describeOutbox(ob))
 	if len(s.RecentErrors) > 0 {
 		fmt.Fprintln(w, "recent errors:")
 		for _, e := range s.RecentErrors {
@@ -106,4 +111,26 @@ func orNone(status string) string {
 		return "(none)"
 	}
 	return status
+}
+
+// describeOutbox says what waits in the outbox (confirmations, approver
+// notices, test copies) and what failed in the last 7 days.
+func (a *app) describeOutbox(b newsletter.OutboxBacklog) string {
+	if b.Pending == 0 && b.FailedRecent == 0 {
+		return "nothing waiting"
+	}
+	out := fmt.Sprintf("%d waiting", b.Pending)
+	if b.Retrying > 0 {
+		out += fmt.Sprintf(" (%d retrying)", b.Retrying)
+	}
+	if b.OldestPending != nil {
+		out += ", oldest queued " + b.OldestPending.In(a.cfg.Location()).Format("2006-01-02 15:04:05")
+	}
+	if b.FailedRecent > 0 {
+		out += fmt.Sprintf(", %d failed in the last 7 days", b.FailedRecent)
+	}
+	if b.LastError != "" {
+		out += "; last error: " + clipText(b.LastError, 100)
+	}
+	return out
 }

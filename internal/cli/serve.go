@@ -20,6 +20,7 @@ import (
 	"github.com/enews/enews/internal/bounce"
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/issues"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
 )
@@ -116,6 +117,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	if err != nil {
 		return err
 	}
+	box := a.outbox(st, pool)
 	leader := schedule.NewLeader(schedule.LockerFunc(st.TryAdvisoryLock), schedule.LeaderConfig{}, a.log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "enews_scheduler_leader",
@@ -129,6 +131,8 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 
 	var sched *schedule.Scheduler
 	g, ctx := errgroup.WithContext(ctx)
+	// Every replica sends transactional mail; the table keeps it when none runs.
+	g.Go(func() error { return box.Run(ctx) })
 	if slices.Contains(roles, roleSender) {
 		engine := delivery.New(st, svc, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
 		worker := delivery.NewWorker(engine, st, svc, l, time.Second)
@@ -139,7 +143,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
 			RequireApproval: a.cfg.Schedule.RequireApprove,
 		}, schedule.Deps{Creator: svc, Reader: st, Sender: svc,
-			Notifier: delivery.NewApprovalNotifier(sender, a.cfg.Schedule.Approvers)}, a.log)
+			Notifier: delivery.NewApprovalNotifier(sender, box, a.cfg.Schedule.Approvers)}, a.log)
 		if err != nil {
 			return err
 		}
@@ -161,7 +165,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 		g.Go(func() error { return run(ctx) })
 	}
 	if slices.Contains(roles, roleWeb) {
-		handler, err := a.webServer(st, svc, l, pool, reg, statusFunc(leader, sched))
+		handler, err := a.webServer(st, svc, l, pool, box, reg, statusFunc(st, leader, sched))
 		if err != nil {
 			return err
 		}
@@ -177,12 +181,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			err := srv.Shutdown(sctx)
-			// Confirmation emails still being sent finish before the pool closes.
-			if cerr := handler.Close(sctx); err == nil {
-				err = cerr
-			}
-			return err
+			return srv.Shutdown(sctx)
 		})
 	}
 	a.log.Info("enews serving", "roles", strings.Join(roles, ","))
@@ -219,13 +218,23 @@ func refreshDrafts(svc *issues.Service, log *slog.Logger) func(ctx context.Conte
 // replicaStatus is what /statusz shows: whether this replica leads, and what
 // its scheduler last saw (due period, next firing, missed periods).
 type replicaStatus struct {
-	Leader   bool             `json:"leader"`
-	Schedule *schedule.Status `json:"schedule,omitempty"`
+	Leader   bool                      `json:"leader"`
+	Schedule *schedule.Status          `json:"schedule,omitempty"`
+	Outbox   *newsletter.OutboxBacklog `json:"outbox,omitempty"`
+	// OutboxError says why the outbox could not be read.
+	OutboxError string `json:"outbox_error,omitempty"`
 }
 
-func statusFunc(leader *schedule.Leader, sched *schedule.Scheduler) func() replicaStatus {
+func statusFunc(st *store.Store, leader *schedule.Leader, sched *schedule.Scheduler) func() replicaStatus {
 	return func() replicaStatus {
 		rs := replicaStatus{Leader: leader.IsLeader()}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if b, err := st.OutboxBacklog(ctx); err != nil {
+			rs.OutboxError = err.Error()
+		} else {
+			rs.Outbox = &b
+		}
 		if sched != nil {
 			st := sched.Status()
 			rs.Schedule = &st

@@ -5,11 +5,12 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/outbox"
 	"github.com/enews/enews/internal/store"
 )
 
 // consoleServer is the staff and ops console mounted under /admin/.
-func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links, pool *mailer.Pool, status func() replicaStatus) (*console.Console, error) {
+func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links, pool *mailer.Pool, box *outbox.Outbox, status func() replicaStatus) (*console.Console, error) {
 	sender, err := a.mailSender(pool, l)
 	if err != nil {
 		return nil, err
@@ -18,7 +19,7 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 	n := a.cfg.Newsletter
 	return console.New(console.Deps{
 		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc,
-		Tester:  console.MailTester{Sender: sender, Links: l},
+		Tester:  console.MailTester{Sender: sender, Links: l, Outbox: box},
 		Status:  func() console.ReplicaStatus { return consoleStatus(status()) },
 		BaseURL: a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
 		Brand:     console.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName},

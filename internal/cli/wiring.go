@@ -14,6 +14,7 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
+	"github.com/enews/enews/internal/outbox"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/store"
 )
@@ -114,6 +115,11 @@ func (a *app) mailSender(p *mailer.Pool, l *links.Links) (*delivery.MailSender, 
 		return nil, err
 	}
 	return m.WithReturnAddresses(addrs), nil
+}
+
+// outbox sends transactional mail through the outbox table.
+func (a *app) outbox(st *store.Store, p *mailer.Pool) *outbox.Outbox {
+	return outbox.New(st, p, outbox.Options{MessageIDDomain: a.cfg.Newsletter.ListID}, a.log)
 }
 
 func (a *app) engineOptions() delivery.Options {

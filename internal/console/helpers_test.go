@@ -22,6 +22,7 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/outbox"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
@@ -81,8 +82,9 @@ func newEnv(t *testing.T, adjust ...func(*console.Deps)) *env {
 	d := console.Deps{
 		Users: e.st, Audit: e.st, BaseURL: ts.URL, Hash: testHash, Now: e.clock, Location: e.loc,
 		Subscribers: e.st, Dashboard: e.st, Issues: e.st, Lifecycle: e.svc,
-		Tester: console.MailTester{Sender: delivery.NewMailSender(pool, l, "enews.example.org", "eNewsUpdate", ""), Links: l},
-		Brand:  console.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP"},
+		Tester: console.MailTester{Sender: delivery.NewMailSender(pool, l, "enews.example.org", "eNewsUpdate", ""), Links: l,
+			Outbox: outbox.New(e.st, pool, outbox.Options{}, nil)},
+		Brand: console.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP"},
 		// Tests play several clients from one address.
 		ClientIP: func(r *http.Request) netip.Addr {
 			if a, err := netip.ParseAddr(r.Header.Get("X-Test-Client")); err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/outbox"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -50,19 +51,26 @@ type TestSender interface {
 }
 
 // MailTester is the TestSender of a real server: the copy is composed and
-// sent as `enews issue send --to` does, marked [TEST].
+// sent as `enews issue send --to` does, marked [TEST], through the outbox.
 type MailTester struct {
 	Sender *delivery.MailSender
 	Links  *links.Links
+	Outbox *outbox.Outbox
 }
 
-// SendTest sends one test copy of is to the address to.
+// testSendWait is how long a test send waits for the relay before leaving
+// the copy queued for the outbox worker.
+const testSendWait = 10 * time.Second
+
+// SendTest sends one test copy of is to the address to. A relay that is
+// down leaves it queued, to be sent when it answers again.
 func (t MailTester) SendTest(ctx context.Context, is newsletter.Issue, to string) error {
 	c, err := delivery.CompileIssue(is, t.Links)
 	if err != nil {
 		return err
 	}
-	return t.Sender.SendTest(ctx, c, to, "[TEST]")
+	_, err = t.Outbox.SendNow(ctx, newsletter.MailTestCopy, t.Sender.TestMessage(c, to, "[TEST]"), testSendWait)
+	return err
 }
 
 type issuesView struct {

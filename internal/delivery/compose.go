@@ -97,22 +97,22 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 	return m.pool.Send(ctx, msg)
 }
 
-// SendTest sends one copy of an issue to an address outside the ledger,
-// marked as a test: the subject starts with prefix (e.g. "[TEST]"), a
-// banner opens the body, its unsubscribe link leads to a page saying it was
-// a test, and "view in browser" to a signed preview that works before the
-// issue is sent.
-func (m *MailSender) SendTest(ctx context.Context, c *Compiled, to, prefix string) error {
+// TestMessage composes one copy of an issue for an address outside the
+// ledger, marked as a test: the subject starts with prefix (e.g. "[TEST]"),
+// a banner opens the body, its unsubscribe link leads to a page saying it
+// was a test, and "view in browser" to a signed preview that works before
+// the issue is sent. It goes out through the outbox.
+func (m *MailSender) TestMessage(c *Compiled, to, prefix string) *mailer.Message {
 	var buf digest.Message
 	unsub := m.links.TestUnsubscribe()
 	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: unsub, ViewURL: m.links.Preview(c.Issue.Period, time.Now())})
 	banner := "This is a test copy of the " + c.Issue.Period.Month.String() + " " + strconv.Itoa(c.Issue.Period.Year) +
 		" issue. It was not sent to subscribers, and its unsubscribe link changes nothing."
-	return m.pool.Send(ctx, &mailer.Message{
+	return &mailer.Message{
 		To: to, Subject: prefix + " " + c.Issue.Subject,
 		Text: append([]byte(prefix+" "+banner+"\n\n"), buf.Text...), HTML: withBanner(buf.HTML, prefix+" "+banner),
 		UnsubscribeURL: unsub, ListID: m.listID, ListName: m.listName,
-	})
+	}
 }
 
 // withBanner puts a notice at the top of an HTML body, right after <body>.
@@ -154,16 +154,22 @@ func ClassifyMailError(err error) Verdict {
 	return Verdict{Temporary: true, Reply: err.Error()}
 }
 
+// Enqueuer queues transactional mail; *outbox.Outbox is the real one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, kind string, m *mailer.Message) (int64, error)
+}
+
 // ApprovalNotifier mails each approver a copy of a draft issue: they review
 // the very bytes subscribers will get, then run `enews issue approve`.
 type ApprovalNotifier struct {
 	sender    *MailSender
+	outbox    Enqueuer
 	approvers []string
 }
 
-// NewApprovalNotifier sends through sender to approvers.
-func NewApprovalNotifier(sender *MailSender, approvers []string) *ApprovalNotifier {
-	return &ApprovalNotifier{sender: sender, approvers: approvers}
+// NewApprovalNotifier composes with sender and queues to approvers.
+func NewApprovalNotifier(sender *MailSender, outbox Enqueuer, approvers []string) *ApprovalNotifier {
+	return &ApprovalNotifier{sender: sender, outbox: outbox, approvers: approvers}
 }
 
 // AwaitingApproval mails the draft to every approver.
@@ -178,7 +184,7 @@ func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is newsletter.I
 	prefix := fmt.Sprintf("[APPROVAL NEEDED: enews issue approve --period %s]", is.Period)
 	var errs []error
 	for _, to := range n.approvers {
-		if err := n.sender.SendTest(ctx, c, to, prefix); err != nil {
+		if _, err := n.outbox.Enqueue(ctx, newsletter.MailApprovalCheck, n.sender.TestMessage(c, to, prefix)); err != nil {
 			errs = append(errs, fmt.Errorf("notify approver: %w", err))
 		}
 	}

@@ -345,17 +345,6 @@ func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// backoff is exponential with jitter: base·2^(attempt-1), capped, then a
-// random 50–100% of it so retries from a burst of 451s spread out.
-func backoff(base, maxWait time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxWait)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
 func randomID() string {
 	return strconv.FormatUint(rand.Uint64(), 36)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -158,11 +159,11 @@ func (r *run) outcome(c newsletter.Lease, err error, v Verdict) newsletter.Outco
 		// Never a plain retry: the ledger says this one may arrive twice.
 		r.retried.Add(1)
 		out.Status = newsletter.DeliveryRetry
-		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
+		out.NextAttempt = time.Now().Add(mailer.Backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
 	case v.Temporary && c.Attempts < e.opts.MaxAttempts:
 		r.retried.Add(1)
 		out.Status = newsletter.DeliveryRetry
-		out.NextAttempt = time.Now().Add(backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
+		out.NextAttempt = time.Now().Add(mailer.Backoff(e.opts.RetryBase, e.opts.RetryMax, c.Attempts))
 	default:
 		r.failed.Add(1)
 		out.Status = newsletter.DeliveryFailed

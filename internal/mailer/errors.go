@@ -3,9 +3,11 @@ package mailer
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Stages of a send, for SendError.Stage.
@@ -129,4 +131,16 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Backoff is how long to wait before retrying a send that failed for the
+// attempt-th time: base·2^(attempt-1), capped at maxWait, then a random
+// 50–100% of it so retries after a burst of 451s spread out.
+func Backoff(base, maxWait time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/outbox"
 	"github.com/enews/enews/internal/pgtest"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
@@ -40,6 +41,7 @@ type env struct {
 	links  *links.Links
 	smtp   *smtptest.Server
 	web    *web.Server
+	outbox *outbox.Outbox
 	issues *issues.Service
 	url    string
 	client *http.Client
@@ -66,6 +68,7 @@ func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	e.outbox = outbox.New(e.st, pool, outbox.Options{RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}, nil)
 	r, err := digest.NewRenderer(digest.Config{ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
 		OrgAddress: "Route des Morillons 4", Reason: "You subscribed."}, nil)
 	if err != nil {
@@ -73,7 +76,7 @@ func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 	}
 	e.issues = issues.New(e.st, r, issues.Policy{MinItems: 1}, slog.New(slog.DiscardHandler), nil)
 	d := web.Deps{
-		Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: pool,
+		Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Outbox: e.outbox,
 		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
 			OrgAddress: "Route des Morillons 4\n1211 Geneva 22"},
 		Now: e.clock,
@@ -84,7 +87,6 @@ func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 	if e.web, err = web.New(d); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = e.web.Close(context.Background()) })
 	e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return e
 }
@@ -139,12 +141,20 @@ func (e *env) postForm(path string, fields url.Values, header ...string) (int, s
 	return code, body
 }
 
-// settle waits for confirmation emails sent in the background.
+// settle sends what waits in the outbox, as the worker of `enews serve`
+// would.
 func (e *env) settle() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.web.Close(ctx); err != nil {
+	var ids []int64
+	if err := e.db.SelectContext(ctx, &ids, `SELECT id FROM outbox WHERE status = 'pending'`); err != nil {
+		e.t.Fatal(err)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if _, err := e.outbox.Drain(ctx, ids); err != nil {
 		e.t.Fatal(err)
 	}
 }

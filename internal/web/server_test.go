@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"context"
 	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/web"
 	"github.com/enews/enews/templates"
 )
@@ -22,7 +20,7 @@ func TestExtraHandlers(t *testing.T) {
 	if code, body := e.get("/healthz"); code != http.StatusOK || body != "ok" {
 		t.Fatalf("extra handler: %d %q", code, body)
 	}
-	clash := web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: nopSender{},
+	clash := web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Outbox: e.outbox,
 		Extra: map[string]http.Handler{"GET /subscribe": http.NotFoundHandler()}}
 	if _, err := web.New(clash); err == nil || !strings.Contains(err.Error(), "/subscribe") {
 		t.Fatalf("clashing extra pattern: %v", err)
@@ -31,10 +29,6 @@ func TestExtraHandlers(t *testing.T) {
 		t.Fatal("New without a store succeeded")
 	}
 }
-
-type nopSender struct{}
-
-func (nopSender) Send(context.Context, *mailer.Message) error { return nil }
 
 func TestTemplatesOverride(t *testing.T) {
 	own := fstest.MapFS{}
@@ -55,7 +49,7 @@ func TestTemplatesOverride(t *testing.T) {
 		t.Fatalf("override: %d\n%s", code, body)
 	}
 	own["layout.html.tmpl"] = &fstest.MapFile{Data: []byte(`{{define "layout"}}{{.Nope}}{{end`)}
-	if _, err := web.New(web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Mailer: nopSender{}, Templates: own}); err == nil {
+	if _, err := web.New(web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Outbox: e.outbox, Templates: own}); err == nil {
 		t.Fatal("a broken template directory was accepted")
 	}
 }

@@ -17,9 +17,6 @@ import (
 // maxFormBytes bounds a form post; the forms hold a few short fields.
 const maxFormBytes = 16 << 10
 
-// sendTimeout bounds one confirmation email, queueing included.
-const sendTimeout = 2 * time.Minute
-
 func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	d := s.data("Subscribe")
 	d.NoIndex = false
@@ -70,7 +67,11 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.SendConfirm && s.addLim.allow(s.d.Signer.HashAddress(email), now) {
-		s.sendConfirmation(email, res.ID, now)
+		if err := s.queueConfirmation(r.Context(), email, res.ID, now); err != nil {
+			s.log.Error("web: confirmation email", "subscriber", res.ID, "err", err)
+			s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+			return
+		}
 	}
 	s.checkInbox(w, r)
 }
@@ -100,29 +101,15 @@ func ipKey(ip netip.Addr) string {
 	return ip.String()
 }
 
-// sendConfirmation mails the confirmation link in the background.
-func (s *Server) sendConfirmation(email string, id int64, now time.Time) {
+// queueConfirmation puts the confirmation email in the outbox, which
+// sends it and retries while the relay is down.
+func (s *Server) queueConfirmation(ctx context.Context, email string, id int64, now time.Time) error {
 	msg, err := s.confirmationMessage(email, s.d.Links.Confirm(id, now))
 	if err != nil {
-		s.log.Error("web: confirmation email", "subscriber", id, "err", err)
-		return
+		return err
 	}
-	s.sends.Add(1)
-	go func() {
-		defer s.sends.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		defer cancel()
-		select {
-		case s.sendSem <- struct{}{}:
-			defer func() { <-s.sendSem }()
-		case <-ctx.Done():
-			s.log.Error("web: confirmation email: no slot to send", "subscriber", id)
-			return
-		}
-		if err := s.d.Mailer.Send(ctx, msg); err != nil {
-			s.log.Error("web: confirmation email", "subscriber", id, "err", err)
-		}
-	}()
+	_, err = s.d.Outbox.Enqueue(ctx, newsletter.MailConfirmation, msg)
+	return err
 }
 
 // confirmData is what the confirmation email templates get.

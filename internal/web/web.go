@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/enews/enews/internal/links"
@@ -24,9 +23,10 @@ import (
 	"github.com/enews/enews/internal/signing"
 )
 
-// Sender sends the confirmation email; *mailer.Pool is one.
-type Sender interface {
-	Send(ctx context.Context, m *mailer.Message) error
+// Outbox queues transactional mail, such as the confirmation email;
+// *outbox.Outbox is the real one.
+type Outbox interface {
+	Enqueue(ctx context.Context, kind string, m *mailer.Message) (int64, error)
 }
 
 // Brand is the wording and look shared with the eNewsUpdate email.
@@ -38,14 +38,14 @@ type Brand struct {
 	OrgAddress  string // postal address, one line per line
 }
 
-// Deps is what the server needs. Store, Issues, Signer, Links and Mailer
+// Deps is what the server needs. Store, Issues, Signer, Links and Outbox
 // are required; the rest has defaults.
 type Deps struct {
 	Store  Store
 	Issues Lifecycle
 	Signer *signing.Signer // the secret behind links; also the address hash
 	Links  *links.Links
-	Mailer Sender
+	Outbox Outbox
 	Log    *slog.Logger
 	Brand  Brand
 	// Templates replaces the embedded templates/web directory, e.g.
@@ -63,8 +63,7 @@ type Deps struct {
 	Now      func() time.Time // nil means time.Now; tests move it to expire links
 }
 
-// Server is the HTTP handler. Close it after the http.Server has shut down,
-// so confirmation emails still being sent can finish.
+// Server is the HTTP handler.
 type Server struct {
 	d      Deps
 	log    *slog.Logger
@@ -72,15 +71,12 @@ type Server struct {
 	pages  *pages
 	ipLim  *limiter
 	addLim *limiter
-	// sends tracks confirmation emails sent after the answer went out.
-	sends   sync.WaitGroup
-	sendSem chan struct{}
 }
 
 // New checks d, parses the templates and builds the routes.
 func New(d Deps) (*Server, error) {
-	if d.Store == nil || d.Issues == nil || d.Signer == nil || d.Links == nil || d.Mailer == nil {
-		return nil, fmt.Errorf("web: Store, Issues, Signer, Links and Mailer are required")
+	if d.Store == nil || d.Issues == nil || d.Signer == nil || d.Links == nil || d.Outbox == nil {
+		return nil, fmt.Errorf("web: Store, Issues, Signer, Links and Outbox are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -104,9 +100,8 @@ func New(d Deps) (*Server, error) {
 	lim := d.Limits.withDefaults()
 	s := &Server{
 		d: d, log: d.Log, mux: http.NewServeMux(), pages: p,
-		ipLim:   newLimiter(lim.SubscribePerIP, lim.SubscribeIPBurst, lim.MaxTracked),
-		addLim:  newLimiter(lim.ConfirmPerAddress, lim.ConfirmAddressBurst, lim.MaxTracked),
-		sendSem: make(chan struct{}, 4),
+		ipLim:  newLimiter(lim.SubscribePerIP, lim.SubscribeIPBurst, lim.MaxTracked),
+		addLim: newLimiter(lim.ConfirmPerAddress, lim.ConfirmAddressBurst, lim.MaxTracked),
 	}
 	if err := s.routes(); err != nil {
 		return nil, err
@@ -177,21 +172,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	s.mux.ServeHTTP(w, r)
-}
-
-// Close waits for confirmation emails still being sent, or for ctx.
-func (s *Server) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.sends.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("web: close: confirmation emails still sending: %w", ctx.Err())
-	}
 }
 
 func (s *Server) redirect(path string) http.HandlerFunc {
