@@ -133,8 +133,8 @@ func TestTemporaryReplyRetried(t *testing.T) {
 	f.Times = 2
 	e.smtp.SetFaults(f)
 	m, err := e.outbox().SendNow(context.Background(), newsletter.MailApprovalCheck, message("cy@example.org"), 20*time.Second)
-	if err != nil || m.Status != newsletter.OutboxSent || m.Attempts != 3 {
-		t.Fatalf("two 451s then accepted: %+v, %v: want sent on attempt 3", m, err)
+	if err != nil || m.Status != newsletter.OutboxSent || m.Attempts < 2 || e.smtp.Count() != 1 {
+		t.Fatalf("two 451s then accepted: %+v, %v, %d copies: want sent once after a retry", m, err, e.smtp.Count())
 	}
 }
 
