@@ -9,6 +9,7 @@ package compliance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -138,6 +139,11 @@ func (c *Checker) oneClick(ctx context.Context) (bool, string) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.cfg.HTTP.Do(req)
 	if err != nil {
+		// url.Error repeats the URL, token included: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return false, "POST " + redactToken(c.cfg.ProbeUnsubscribeURL) + ": " + err.Error()
 	}
 	_ = resp.Body.Close()
@@ -157,7 +163,11 @@ func redactToken(u string) string {
 func (c *Checker) authChecks(ctx context.Context, is newsletter.Issue, add func(string, bool, bool, string)) {
 	fromDomain := domainOf(c.cfg.From)
 	dkimDomain, selector, signing := c.mailer.DKIMSigning()
-	add("DKIM configured", true, signing, strings.TrimSuffix(selector+"._domainkey."+dkimDomain, "._domainkey."))
+	dkimDetail := "not configured: set dkim.key_file, dkim.domain and dkim.selector"
+	if signing {
+		dkimDetail = "selector " + selector + ", domain " + dkimDomain
+	}
+	add("DKIM configured", true, signing, dkimDetail)
 	if signing {
 		ok, detail := c.verifySample(ctx, is)
 		add("DKIM signature verifies and covers List-Unsubscribe and List-Unsubscribe-Post", true, ok, detail)
