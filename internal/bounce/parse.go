@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // Report types.
@@ -166,7 +167,7 @@ func dsnReport(body []byte) (Report, error) {
 		r := Report{
 			Recipient:  typedAddress(h.Get("Final-Recipient")),
 			Status:     statusCode.FindString(h.Get("Status")),
-			Diagnostic: oneLine(h.Get("Diagnostic-Code")),
+			Diagnostic: plaintext.OneLine(h.Get("Diagnostic-Code")),
 		}
 		if r.Recipient == "" {
 			r.Recipient = typedAddress(h.Get("Original-Recipient"))
@@ -184,7 +185,7 @@ func complaintReport(body []byte) (Report, error) {
 		return Report{}, fmt.Errorf("%w: feedback report without Feedback-Type", ErrNoReport)
 	}
 	h := blocks[0]
-	r := Report{Type: TypeComplaint, Diagnostic: "feedback-type " + oneLine(h.Get("Feedback-Type"))}
+	r := Report{Type: TypeComplaint, Diagnostic: "feedback-type " + plaintext.OneLine(h.Get("Feedback-Type"))}
 	if a, err := mail.ParseAddress(h.Get("Original-Rcpt-To")); err == nil {
 		r.Recipient = a.Address
 	} else if s := strings.Trim(strings.TrimSpace(h.Get("Original-Rcpt-To")), "<>"); strings.Contains(s, "@") {
@@ -233,7 +234,7 @@ func plainBounce(h message.Header, text []byte) (Report, error) {
 	r.Type = classify(r.Status, r.Status == "" && softWords.MatchString(explanation))
 	for _, line := range strings.Split(explanation, "\n") {
 		if r.Diagnostic == "" && (statusCode.MatchString(line) || smtpReply.MatchString(line)) {
-			r.Diagnostic = oneLine(line)
+			r.Diagnostic = plaintext.OneLine(line)
 		}
 		if r.Recipient == "" {
 			if a := addressLike.FindString(line); a != "" && !bounceFrom.MatchString(a) {
@@ -271,5 +272,3 @@ func typedAddress(v string) string {
 	}
 	return addr
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

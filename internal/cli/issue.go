@@ -11,6 +11,7 @@ import (
 	"github.com/enews/enews/internal/digest"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -81,7 +82,7 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 				}
 				fmt.Fprintf(a.stderr, "issue %s holds %d items:\n", p, len(items))
 				for _, it := range items {
-					fmt.Fprintf(a.stderr, "  %s  %-20s %s\n", it.PublishedAt.In(a.cfg.Location()).Format("2006-01-02"), it.Kind, clipText(it.Title, 80))
+					fmt.Fprintf(a.stderr, "  %s  %-20s %s\n", it.PublishedAt.In(a.cfg.Location()).Format("2006-01-02"), it.Kind, plaintext.Clip(plaintext.OneLine(it.Title), 80))
 				}
 				if out == "" {
 					_, err = a.stdout.Write(body)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -46,7 +47,7 @@ func (a *app) printIssueList(ctx context.Context, st *store.Store, limit int) er
 		is := s.Issue
 		state := stateLabel(is.Status, s.Failed)
 		if is.SkipReason != "" {
-			state += " (" + clipText(is.SkipReason, 40) + ")"
+			state += " (" + plaintext.Clip(plaintext.OneLine(is.SkipReason), 40) + ")"
 		}
 		next := []string{"-"}
 		if acts := newsletter.IssueActionsFrom(is.Status); len(acts) > 0 {

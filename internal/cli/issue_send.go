@@ -214,15 +214,15 @@ func (a *app) progress(ctx context.Context, st *store.Store, is newsletter.Issue
 	return func() { close(done); <-finished }
 }
 
+// progressLine is a send's progress: the bar, how many of the ledger's
+// deliveries are done (sent, failed or skipped) and the recent rate.
 func progressLine(s newsletter.DeliveryStats) string {
 	total := s.Total()
 	finished := s.ByStatus[newsletter.DeliverySent] + s.ByStatus[newsletter.DeliveryFailed] + s.ByStatus[newsletter.DeliverySkipped]
-	width := 30
-	filled := 0
-	if total > 0 {
-		filled = int(int64(width) * finished / total)
+	if total == 0 {
+		return "no deliveries in the ledger"
 	}
-	return fmt.Sprintf("[%s%s] %d/%d  %d/min", strings.Repeat("#", filled), strings.Repeat(".", width-filled), finished, total, s.SentLastMin)
+	return fmt.Sprintf("%s  %d of %d done  %d/min", bar(14, finished, total), finished, total, s.SentLastMin)
 }
 
 func isTerminal(v any) bool {

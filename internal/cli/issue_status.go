@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -85,7 +86,7 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 		for _, h := range history[max(0, len(history)-8):] {
 			note := ""
 			if h.Note != "" {
-				note = "  (" + clipText(h.Note, 60) + ")"
+				note = "  (" + plaintext.Clip(plaintext.OneLine(h.Note), 60) + ")"
 			}
 			fmt.Fprintf(w, "  %s  %-12s %-9s → %-9s by %s%s\n", h.At.In(a.cfg.Location()).Format("2006-01-02 15:04:05"),
 				h.Action, orNone(h.From), h.To, h.Actor, note)
@@ -100,7 +101,7 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 		fmt.Fprintln(w, "recent errors:")
 		for _, e := range s.RecentErrors {
 			fmt.Fprintf(w, "  subscriber %d  %s  attempt %d  %s  %s\n", e.SubscriberID, e.Status, e.Attempts,
-				e.At.In(a.cfg.Location()).Format("01-02 15:04:05"), clipText(e.Reply, 80))
+				e.At.In(a.cfg.Location()).Format("01-02 15:04:05"), plaintext.Clip(plaintext.OneLine(e.Reply), 80))
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/enews/enews/internal/content"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -66,8 +66,8 @@ func (a *app) itemsAddCommand() *cobra.Command {
 			at := time.Now()
 			if published != "" {
 				var err error
-				if at, err = parseWhen(published, a.cfg.Location()); err != nil {
-					return err
+				if at, err = newsletter.ParseDate(published, a.cfg.Location()); err != nil {
+					return fmt.Errorf("--published: %w", err)
 				}
 			}
 			it.PublishedAt = at
@@ -131,7 +131,7 @@ func (a *app) itemsListCommand() *cobra.Command {
 				fmt.Fprintln(tw, "ID\tPUBLISHED\tSTATUS\tKIND\tTITLE")
 				for _, it := range items {
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", it.ID, it.PublishedAt.In(a.cfg.Location()).Format("2006-01-02 15:04"),
-						it.Status, it.Kind, clipText(it.Title, 70))
+						it.Status, it.Kind, plaintext.Clip(plaintext.OneLine(it.Title), 70))
 				}
 				return tw.Flush()
 			})
@@ -141,22 +141,4 @@ func (a *app) itemsListCommand() *cobra.Command {
 	cmd.Flags().StringVar(&status, "status", "", "only items with this status")
 	cmd.Flags().IntVar(&limit, "limit", 100, "most items to list")
 	return cmd
-}
-
-func parseWhen(s string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--published %q: want YYYY-MM-DD or RFC 3339: %w", s, newsletter.ErrInvalid)
-}
-
-func clipText(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

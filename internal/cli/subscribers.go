@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -105,7 +106,7 @@ leading apostrophe so that spreadsheets show them as text, never run them.`,
 			ctx := cmd.Context()
 			f := store.ExportFilter{Status: status}
 			if since != "" {
-				t, err := parseWhen(since, a.cfg.Location())
+				t, err := newsletter.ParseDate(since, a.cfg.Location())
 				if err != nil {
 					return fmt.Errorf("--since: %w", err)
 				}
@@ -163,7 +164,7 @@ func (a *app) subscribersListCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSTATUS\tEMAIL\tNAME\tCREATED")
 				for _, s := range page.Subscribers {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, s.Status, s.Email, clipText(s.Name, 40),
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.ID, s.Status, s.Email, plaintext.Clip(plaintext.OneLine(s.Name), 40),
 						s.CreatedAt.In(a.cfg.Location()).Format("2006-01-02 15:04"))
 				}
 				if err := tw.Flush(); err != nil {
@@ -240,7 +241,7 @@ func (a *app) printSubscriber(s newsletter.Subscriber, evs []newsletter.ConsentE
 	}
 	fmt.Fprintln(tw, "\nISSUE\tDELIVERY\tATTEMPTS\tLAST REPLY")
 	for _, d := range dels {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Period, d.Status, d.Attempts, clipText(d.LastReply, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Period, d.Status, d.Attempts, plaintext.Clip(plaintext.OneLine(d.LastReply), 60))
 	}
 	_ = tw.Flush()
 }

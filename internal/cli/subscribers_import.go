@@ -48,12 +48,12 @@ func (a *app) importList(ctx context.Context, path string, opts newsletter.Impor
 	}
 	defer in.Close()
 	return a.withList(ctx, func(st *store.Store) error {
-		var meter subscribers.Meter
-		ir, err := subscribers.NewImportReader(meter.Reader(in))
+		var read meter
+		ir, err := subscribers.NewImportReader(read.reader(in))
 		if err != nil {
 			return err
 		}
-		p := a.newProgress(&meter, size)
+		p := a.newProgress(&read, size)
 		defer p.stop()
 		bad := 0
 		start := time.Now()
@@ -93,7 +93,7 @@ func (a *app) openInput(path string) (io.ReadCloser, int64, error) {
 // progress redraws a bar on stdout while an import runs, when stdout is a
 // terminal; otherwise it only serialises the bad-line reports.
 type progress struct {
-	meter    *subscribers.Meter
+	meter    *meter
 	size     int64
 	mu       sync.Mutex
 	w        io.Writer // nil: not a terminal
@@ -103,7 +103,7 @@ type progress struct {
 	wg       sync.WaitGroup
 }
 
-func (a *app) newProgress(m *subscribers.Meter, size int64) *progress {
+func (a *app) newProgress(m *meter, size int64) *progress {
 	p := &progress{done: make(chan struct{}), meter: m, size: size}
 	if !isTerminal(a.stdout) {
 		return p
@@ -128,8 +128,8 @@ func (a *app) newProgress(m *subscribers.Meter, size int64) *progress {
 
 // draw redraws the bar in place.
 func (p *progress) draw() {
-	done := p.meter.Bytes()
-	line := subscribers.Bar(30, done, p.size)
+	done := p.meter.read()
+	line := byteBar(30, done, p.size)
 	if p.size > 0 && done >= p.size {
 		line += "  merging into the list…"
 	}

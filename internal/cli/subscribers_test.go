@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/enews/enews/internal/pgtest"
-	"github.com/enews/enews/internal/subscribers"
 )
 
 // cliEnv runs enews commands in process against a fresh database.
@@ -132,8 +131,8 @@ func TestTokenCommands(t *testing.T) {
 }
 
 func TestProgressBarKeepsReportsOnTheirOwnLine(t *testing.T) {
-	var m subscribers.Meter
-	if _, err := io.Copy(io.Discard, m.Reader(strings.NewReader(strings.Repeat("x", 50)))); err != nil {
+	var m meter
+	if _, err := io.Copy(io.Discard, m.reader(strings.NewReader(strings.Repeat("x", 50)))); err != nil {
 		t.Fatal(err)
 	}
 	var term bytes.Buffer

@@ -15,6 +15,7 @@ import (
 
 	"github.com/enews/enews/internal/console"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/internal/store"
 	"github.com/enews/enews/internal/subscribers"
 )
@@ -155,7 +156,7 @@ func (a *app) usersListCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tCREATED\tLAST LOGIN\tDISABLED")
 				for _, u := range users {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, clipText(u.Name, 30), u.Role,
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, plaintext.Clip(plaintext.OneLine(u.Name), 30), u.Role,
 						a.at(&u.CreatedAt), a.at(u.LastLoginAt), a.at(u.DisabledAt))
 				}
 				return tw.Flush()

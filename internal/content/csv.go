@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // parseCSV reads our CSV item file: a header naming the columns (any order),
@@ -74,7 +75,7 @@ func csvColumns(header []string) ([]string, error) {
 	for i, h := range header {
 		name := normaliseHeader(h)
 		if row.field(name) == nil {
-			return nil, fmt.Errorf("%w: unknown column %q in the header (want kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, external_id)", newsletter.ErrInvalid, clip(h, 40))
+			return nil, fmt.Errorf("%w: unknown column %q in the header (want kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, external_id)", newsletter.ErrInvalid, plaintext.Clip(h, 40))
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("%w: column %q appears twice in the header", newsletter.ErrInvalid, name)

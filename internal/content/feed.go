@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/mmcdole/gofeed"
 )
 
@@ -79,7 +80,7 @@ func (p *parser) feedItem(fi *gofeed.Item, base *url.URL) (newsletter.Item, stri
 	it := newsletter.Item{
 		Kind:        kind,
 		Title:       title,
-		Summary:     truncate(p.text.plain(summary), p.opts.MaxSummary),
+		Summary:     plaintext.Shorten(p.text.plain(summary), p.opts.MaxSummary),
 		URL:         link,
 		PublishedAt: published,
 		Status:      newsletter.ItemPublished,
@@ -101,13 +102,13 @@ func (p *parser) feedItem(fi *gofeed.Item, base *url.URL) (newsletter.Item, stri
 func feedDate(fi *gofeed.Item) (time.Time, string) {
 	if strings.TrimSpace(fi.Published) != "" {
 		if fi.PublishedParsed == nil {
-			return time.Time{}, fmt.Sprintf("unparsable date %q", clip(fi.Published, 60))
+			return time.Time{}, fmt.Sprintf("unparsable date %q", plaintext.Clip(fi.Published, 60))
 		}
 		return *fi.PublishedParsed, ""
 	}
 	if strings.TrimSpace(fi.Updated) != "" {
 		if fi.UpdatedParsed == nil {
-			return time.Time{}, fmt.Sprintf("unparsable updated date %q", clip(fi.Updated, 60))
+			return time.Time{}, fmt.Sprintf("unparsable updated date %q", plaintext.Clip(fi.Updated, 60))
 		}
 		return *fi.UpdatedParsed, ""
 	}
@@ -144,11 +145,11 @@ func feedBase(feed *gofeed.Feed, source string) *url.URL {
 func feedEntryLabel(n int, fi *gofeed.Item) string {
 	switch {
 	case strings.TrimSpace(fi.GUID) != "":
-		return fmt.Sprintf("entry %d (guid %s)", n, clip(strings.TrimSpace(fi.GUID), 80))
+		return fmt.Sprintf("entry %d (guid %s)", n, plaintext.Clip(strings.TrimSpace(fi.GUID), 80))
 	case strings.TrimSpace(fi.Link) != "":
-		return fmt.Sprintf("entry %d (link %s)", n, clip(strings.TrimSpace(fi.Link), 80))
+		return fmt.Sprintf("entry %d (link %s)", n, plaintext.Clip(strings.TrimSpace(fi.Link), 80))
 	case strings.TrimSpace(fi.Title) != "":
-		return fmt.Sprintf("entry %d (title %q)", n, clip(collapseSpace(fi.Title), 60))
+		return fmt.Sprintf("entry %d (title %q)", n, plaintext.Clip(collapseSpace(fi.Title), 60))
 	}
 	return fmt.Sprintf("entry %d", n)
 }
@@ -160,28 +161,18 @@ func webURL(raw string, base *url.URL) (string, error) {
 	s := strings.TrimSpace(raw)
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a valid URL", clip(s, 80))
+		return "", fmt.Errorf("%q is not a valid URL", plaintext.Clip(s, 80))
 	}
 	if u.Scheme == "" && base != nil {
 		u = base.ResolveReference(u)
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
-		return "", fmt.Errorf("%q is not an http(s) URL", clip(s, 80))
+		return "", fmt.Errorf("%q is not an http(s) URL", plaintext.Clip(s, 80))
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("%q has no host", clip(s, 80))
+		return "", fmt.Errorf("%q has no host", plaintext.Clip(s, 80))
 	}
 	u.Scheme = scheme
 	return u.String(), nil
-}
-
-// clip shortens s to n runes for messages: a rejected entry's text is
-// untrusted and may be huge.
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // parseJSON reads our JSON item file: an array of item objects, or an object
@@ -70,7 +71,7 @@ func decodeRow(msg json.RawMessage) (row, error) {
 
 func jsonEntryLabel(n int, rw row) string {
 	if id := strings.TrimSpace(rw.ExternalID); id != "" {
-		return fmt.Sprintf("item %d (external_id %s)", n, clip(id, 80))
+		return fmt.Sprintf("item %d (external_id %s)", n, plaintext.Clip(id, 80))
 	}
 	return fmt.Sprintf("item %d", n)
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // row is one item of our own CSV or JSON format, every field as written. The
@@ -76,7 +77,7 @@ func (p *parser) rowItem(r row) (newsletter.Item, string) {
 	}
 	published, err := time.Parse(time.RFC3339, strings.TrimSpace(r.PublishedAt))
 	if err != nil {
-		return newsletter.Item{}, fmt.Sprintf("published_at %q is not an RFC 3339 time like 2022-05-26T10:00:00+02:00", clip(r.PublishedAt, 60))
+		return newsletter.Item{}, fmt.Sprintf("published_at %q is not an RFC 3339 time like 2022-05-26T10:00:00+02:00", plaintext.Clip(r.PublishedAt, 60))
 	}
 	published, reason := p.checkDate(published)
 	if reason != "" {
@@ -88,12 +89,12 @@ func (p *parser) rowItem(r row) (newsletter.Item, string) {
 		status = newsletter.ItemPublished
 	case newsletter.ItemDraft, newsletter.ItemPublished, newsletter.ItemHidden:
 	default:
-		return newsletter.Item{}, fmt.Sprintf("status %q is not draft, published or hidden", clip(r.Status, 40))
+		return newsletter.Item{}, fmt.Sprintf("status %q is not draft, published or hidden", plaintext.Clip(r.Status, 40))
 	}
 	it := newsletter.Item{
 		Kind:        p.text.plain(r.Kind),
 		Title:       title,
-		Summary:     truncate(p.text.plain(r.Summary), p.opts.MaxSummary),
+		Summary:     plaintext.Shorten(p.text.plain(r.Summary), p.opts.MaxSummary),
 		URL:         link,
 		ImageAlt:    p.text.plain(r.ImageAlt),
 		ImageCredit: p.text.plain(r.ImageCredit),

@@ -15,9 +15,6 @@ import (
 // deliberately nested payload from costing more than a few scans.
 const maxStripPasses = 4
 
-// ellipsis marks a summary that was cut.
-const ellipsis = "…"
-
 // textCleaner turns untrusted feed text (HTML, entities, stray control bytes)
 // into the plain text the items table stores. One cleaner is built per Load:
 // a bluemonday policy is safe for concurrent use but costs a few maps to
@@ -110,41 +107,4 @@ func collapseSpace(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// truncate cuts s to at most limit runes, ellipsis included, at a word
-// boundary when the text before the cut has one. limit <= 0 means no limit.
-func truncate(s string, limit int) string {
-	if limit <= 0 || utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	if limit == 1 {
-		return ellipsis
-	}
-	// cut is the byte offset just after the first limit-1 runes; the
-	// ellipsis takes the last place.
-	cut, n := 0, 0
-	for i := range s {
-		if n == limit-1 {
-			cut = i
-			break
-		}
-		n++
-	}
-	head := s[:cut]
-	// Cut at the last space unless the cut already falls between words.
-	if s[cut] != ' ' {
-		if sp := strings.LastIndexByte(head, ' '); sp > 0 {
-			head = head[:sp]
-		}
-	}
-	head = strings.TrimRightFunc(head, func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune(",;:-–—", r)
-	})
-	if head == "" {
-		// A single word longer than the limit: cut inside it rather than
-		// return nothing.
-		head = s[:cut]
-	}
-	return head + ellipsis
 }

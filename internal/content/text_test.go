@@ -3,7 +3,6 @@ package content
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestPlain(t *testing.T) {
@@ -27,41 +26,6 @@ func TestPlain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := c.plain(tt.in); got != tt.want {
 				t.Errorf("plain(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		name  string
-		in    string
-		limit int
-		want  string
-	}{
-		{"no limit", "one two three", 0, "one two three"},
-		{"fits exactly", "one two three", 13, "one two three"},
-		{"cut at word boundary", "one two three", 12, "one two…"},
-		{"cut falls on a space", "one two three", 9, "one two…"},
-		{"cut inside a word backs up", "one two three", 10, "one two…"},
-		{"trailing comma dropped", "one, two three", 8, "one…"},
-		{"one long word is cut inside", "Sozialwirtschaftsverband", 10, "Sozialwir…"},
-		{"limit one", "one two", 1, "…"},
-		{"multi-byte runes counted as runes", "Coopération écologique à Genève", 18, "Coopération…"},
-		{"CJK without spaces", "協同組合の国際年です", 6, "協同組合の…"},
-		{"emoji", "🌍🌍🌍 🌍🌍🌍", 6, "🌍🌍🌍…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := truncate(tt.in, tt.limit)
-			if got != tt.want {
-				t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.limit, got, tt.want)
-			}
-			if tt.limit > 0 && utf8.RuneCountInString(got) > tt.limit {
-				t.Errorf("truncate(%q, %d) = %q is %d runes, over the limit", tt.in, tt.limit, got, utf8.RuneCountInString(got))
-			}
-			if !utf8.ValidString(got) {
-				t.Errorf("truncate(%q, %d) = %q is not valid UTF-8", tt.in, tt.limit, got)
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/enews/enews/internal/clock"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -250,7 +251,10 @@ func (r *run) claimer(ctx context.Context, waitRetries bool) error {
 			if err != nil || !more {
 				return ignoreCancel(ctx, err)
 			}
-			if !sleep(ctx, r.stop, wait) {
+			wctx, cancel := r.untilStop(ctx)
+			slept := clock.Sleep(wctx, wait)
+			cancel()
+			if !slept {
 				return nil
 			}
 			continue
@@ -332,17 +336,17 @@ func ignoreCancel(ctx context.Context, err error) error {
 	return nil
 }
 
-func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-stop:
-		return false
-	}
+// untilStop is ctx, ended also when the run stops, for the idle waits.
+func (r *run) untilStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-r.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 func randomID() string {

@@ -16,6 +16,7 @@ import (
 	"github.com/matcornic/hermes/v2"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/templates"
 )
 
@@ -185,7 +186,7 @@ func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendere
 	if err != nil {
 		return Rendered{}, err
 	}
-	title := oneLine(words[0])
+	title := plaintext.OneLine(words[0])
 	view := newIssueView(r.cfg, items)
 
 	// A fresh Hermes per call: hermes merges its defaults into the value it
@@ -197,7 +198,7 @@ func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendere
 			Name:      r.cfg.ProductName,
 			Link:      r.cfg.ProductURL,
 			Logo:      r.cfg.LogoURL,
-			Copyright: oneLine(words[3]),
+			Copyright: plaintext.OneLine(words[3]),
 		},
 	}
 	email := hermes.Email{Body: hermes.Body{

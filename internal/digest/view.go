@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // issueView is what a theme reads as .Hermes.Theme.Issue. Every field is
@@ -39,25 +39,21 @@ func newIssueView(cfg Config, items []newsletter.Item) *issueView {
 	v := &issueView{
 		Preheader:      preheader(items),
 		Items:          make([]itemView, 0, len(items)),
-		Reason:         oneLine(cfg.Reason),
+		Reason:         plaintext.OneLine(cfg.Reason),
 		UnsubscribeURL: TokenUnsubscribeURL,
 		ViewURL:        TokenViewURL,
 	}
-	for _, line := range strings.Split(strings.ReplaceAll(cfg.OrgAddress, "\r", ""), "\n") {
-		if line = oneLine(line); line != "" {
-			v.AddressLines = append(v.AddressLines, line)
-		}
-	}
+	v.AddressLines = plaintext.Lines(cfg.OrgAddress)
 	for _, it := range items {
 		iv := itemView{
-			Kind:        oneLine(it.Kind),
-			Title:       oneLine(it.Title),
+			Kind:        plaintext.OneLine(it.Kind),
+			Title:       plaintext.OneLine(it.Title),
 			URL:         strings.TrimSpace(it.URL),
 			Date:        it.PublishedAt.In(cfg.Location).Format(DateLayout),
-			Summary:     oneLine(it.Summary),
+			Summary:     plaintext.OneLine(it.Summary),
 			ImageURL:    strings.TrimSpace(it.ImageURL),
-			ImageAlt:    oneLine(it.ImageAlt),
-			ImageCredit: oneLine(it.ImageCredit),
+			ImageAlt:    plaintext.OneLine(it.ImageAlt),
+			ImageCredit: plaintext.OneLine(it.ImageCredit),
 		}
 		if iv.ImageAlt == "" {
 			// Alt text is what readers with images off or a screen reader
@@ -135,7 +131,7 @@ func preheader(items []newsletter.Item) string {
 		if i > 0 {
 			b.WriteString(" · ")
 		}
-		b.WriteString(truncate(oneLine(items[i].Title), preheaderTitleMax))
+		b.WriteString(plaintext.Shorten(plaintext.OneLine(items[i].Title), preheaderTitleMax))
 	}
 	if n > shown {
 		fmt.Fprintf(&b, " and %d more", n-shown)
@@ -143,38 +139,12 @@ func preheader(items []newsletter.Item) string {
 	return b.String()
 }
 
-// truncate cuts s to at most max runes, at a word boundary when there is
-// one, and marks the cut with an ellipsis.
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	cut, runes := len(s), 0
-	for i := range s {
-		if runes == max {
-			cut = i
-			break
-		}
-		runes++
-	}
-	if sp := strings.LastIndexByte(s[:cut], ' '); sp > 0 {
-		cut = sp
-	}
-	return strings.TrimRight(s[:cut], " ,;:·-") + "…"
-}
-
-// oneLine folds all whitespace, CR and LF included, into single spaces: a
-// value may then sit in a subject or a text line without breaking it.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // paragraphs splits on blank lines and folds each paragraph to one line.
 func paragraphs(s string) []string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var out []string
 	for _, p := range strings.Split(s, "\n\n") {
-		if p = oneLine(p); p != "" {
+		if p = plaintext.OneLine(p); p != "" {
 			out = append(out, p)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/templates"
 )
 
@@ -50,7 +51,7 @@ func (r *Renderer) RenderWeb(p newsletter.Period, items []newsletter.Item) (stri
 	if err != nil {
 		return "", err
 	}
-	v := webView{Title: oneLine(w[0]), Intros: paragraphs(w[1]), Outros: paragraphs(w[2]),
+	v := webView{Title: plaintext.OneLine(w[0]), Intros: paragraphs(w[1]), Outros: paragraphs(w[2]),
 		Items: newIssueView(r.cfg, items).Items}
 	var b strings.Builder
 	if err := r.web.Execute(&b, v); err != nil {

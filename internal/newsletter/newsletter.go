@@ -5,6 +5,7 @@ package newsletter
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -115,6 +116,20 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, fmt.Errorf("%w: period %q: want YYYY-MM", ErrInvalid, s)
 	}
 	return Period{Year: t.Year(), Month: t.Month()}, nil
+}
+
+// ParseDate reads a day, "YYYY-MM-DD" (its first instant in loc), or an
+// instant in RFC 3339. The error names the value but not the flag or field
+// it came from: the caller adds that.
+func ParseDate(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: want YYYY-MM-DD or RFC 3339 like 2022-05-31T09:00:00+02:00, got %q", ErrInvalid, s)
 }
 
 // String gives "YYYY-MM".

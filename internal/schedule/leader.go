@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/enews/enews/internal/clock"
 )
 
 // DefaultLockKey is the advisory lock key replicas contend for. Advisory
@@ -121,7 +123,7 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context) error) 
 		default:
 			failing = false
 		}
-		if !sleep(ctx, l.cfg.RetryInterval) {
+		if !clock.Sleep(ctx, l.cfg.RetryInterval) {
 			break
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/enews/enews/internal/clock"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -177,7 +178,7 @@ func (s *Scheduler) tick(ctx context.Context, scheduled time.Time) {
 			}
 			s.setError(err)
 			s.log.Error("schedule: check failed; will retry", "err", err, "retry_in", wait)
-			if !sleep(ctx, wait) {
+			if !clock.Sleep(ctx, wait) {
 				return
 			}
 			// Doubling, up to an hour: a brief outage is bridged quickly,
@@ -204,15 +205,4 @@ func (s *Scheduler) tick(ctx context.Context, scheduled time.Time) {
 // (TestJobChainSurvivesPanic pins this).
 func jobChain(log cron.Logger) []cron.JobWrapper {
 	return []cron.JobWrapper{cron.SkipIfStillRunning(log), cron.Recover(log)}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -65,24 +65,6 @@ func TestCheckAttributes(t *testing.T) {
 	}
 }
 
-func TestBar(t *testing.T) {
-	tests := []struct {
-		done, total int64
-		want        string
-	}{
-		{0, 100, "[>         ]   0%"},
-		{50, 100, "[=====>    ]  50%"},
-		{100, 100, "[==========] 100%"},
-		{150, 100, "[==========] 100%"},
-		{2_500_000, 0, "2.5 MB read"},
-	}
-	for _, tt := range tests {
-		if got := Bar(10, tt.done, tt.total); !strings.HasPrefix(got, tt.want) {
-			t.Errorf("Bar(%d, %d) = %q, want prefix %q", tt.done, tt.total, got, tt.want)
-		}
-	}
-}
-
 func TestRowsReportsBadLinesAndGoesOn(t *testing.T) {
 	ir, err := NewImportReader(strings.NewReader("email,name\na@example.org,A\nbad,B\nc@example.org,C\n"))
 	if err != nil {

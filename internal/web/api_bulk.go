@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
@@ -67,12 +66,10 @@ func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.ExportFilter{Status: q.Get("status")}
 	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := newsletter.ParseDate(v, s.d.Location)
 		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02", v, s.d.Location); err != nil {
-				s.apiError(w, r, badRequest("since %q: want YYYY-MM-DD or RFC 3339", v))
-				return
-			}
+			s.apiError(w, r, badRequest("since: %v", err))
+			return
 		}
 		f.CreatedSince = t
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 
+	"github.com/enews/enews/internal/plaintext"
 	"github.com/enews/enews/templates"
 )
 
@@ -88,13 +89,7 @@ type pageData struct {
 }
 
 func (s *Server) data(title string) pageData {
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(s.d.Brand.OrgAddress, "\r", ""), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return pageData{Brand: s.d.Brand, AddressLines: lines, Base: s.d.Links.Base(), Title: title, NoIndex: true}
+	return pageData{Brand: s.d.Brand, AddressLines: plaintext.Lines(s.d.Brand.OrgAddress), Base: s.d.Links.Base(), Title: title, NoIndex: true}
 }
 
 // render executes a page into a buffer first, so a template error is a
