@@ -131,7 +131,7 @@ func (a *app) describeOutbox(b newsletter.OutboxBacklog) string {
 		out += fmt.Sprintf(", %d failed in the last 7 days", b.FailedRecent)
 	}
 	if b.LastError != "" {
-		out += "; last error: " + clipText(b.LastError, 100)
+		out += "; last error: " + plaintext.Clip(plaintext.OneLine(b.LastError), 100)
 	}
 	return out
 }
