@@ -24,7 +24,9 @@ func freePort(t *testing.T) int {
 func TestServeOperationalEndpoints(t *testing.T) {
 	e := newE2E(t, 0)
 	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	e.env = append(e.env, "ENEWS_WEB_LISTEN="+strings.TrimPrefix(base, "http://"), "ENEWS_WEB_BASE_URL="+base)
+	opsBase := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	e.env = append(e.env, "ENEWS_WEB_LISTEN="+strings.TrimPrefix(base, "http://"), "ENEWS_WEB_BASE_URL="+base,
+		"ENEWS_WEB_OPS_LISTEN="+strings.TrimPrefix(opsBase, "http://"))
 	out := &lockedBuffer{}
 	c := e.cmd("serve")
 	c.Stdout, c.Stderr = out, out
@@ -33,7 +35,12 @@ func TestServeOperationalEndpoints(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
 	get := func(path string) (int, string) {
-		resp, err := http.Get(base + path)
+		// Metrics and status are on the ops listener only.
+		url := base + path
+		if path == "/metrics" || path == "/statusz" {
+			url = opsBase + path
+		}
+		resp, err := http.Get(url)
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -54,14 +61,27 @@ func TestServeOperationalEndpoints(t *testing.T) {
 			}
 		})
 	}
+	t.Run("not on the public listener", func(t *testing.T) {
+		for _, path := range []string{"/metrics", "/statusz"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("public %s: %d, want 404", path, resp.StatusCode)
+			}
+		}
+	})
 	t.Run("/statusz", func(t *testing.T) {
 		waitFor(t, func() bool { _, body := get("/statusz"); return strings.Contains(body, `"leader": true`) })
 		_, body := get("/statusz")
 		var st struct {
 			Leader   bool
 			Schedule struct{ Spec, TimeZone string }
+			Outbox   *struct{ Pending int64 }
 		}
-		if err := json.Unmarshal([]byte(body), &st); err != nil || st.Schedule.Spec != "0 9 1 * *" || st.Schedule.TimeZone != "Europe/Zurich" {
+		if err := json.Unmarshal([]byte(body), &st); err != nil || st.Schedule.Spec != "0 9 1 * *" || st.Schedule.TimeZone != "Europe/Zurich" || st.Outbox == nil {
 			t.Fatalf("statusz %s: %+v %v", body, st, err)
 		}
 	})

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,6 +23,7 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/schedule"
 	"github.com/enews/enews/internal/store"
+	"github.com/enews/enews/internal/web"
 )
 
 // Roles `enews serve` can run; all by default.
@@ -39,8 +40,9 @@ func (a *app) serveCommand() *cobra.Command {
 		Use:   "serve [--roles web,scheduler,sender]",
 		Short: "Run the web server, the monthly scheduler and the senders",
 		Long: `Serve runs, in one process, the HTTP server (public pages, archive, admin API,
-/healthz, /readyz, /metrics), the scheduler (only the replica holding the
-leader lock schedules) and the senders (every replica sends). --roles runs
+/healthz, /readyz on web.listen; /metrics and /statusz on web.ops_listen),
+the scheduler (only the replica holding the leader lock schedules), the
+senders (every replica sends) and the transactional mail outbox. --roles runs
 only some of them, e.g. --roles sender for extra sending replicas. The
 bounces role (not on by default) runs the inbound SMTP listener of
 bounces.domain on bounces.listen: bounces, complaints, mailto unsubscribes.
@@ -165,24 +167,25 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 		g.Go(func() error { return run(ctx) })
 	}
 	if slices.Contains(roles, roleWeb) {
-		handler, err := a.webServer(st, svc, l, pool, box, reg, statusFunc(st, leader, sched))
+		status := statusFunc(st, leader, sched)
+		handler, err := a.webServer(st, svc, l, pool, box, reg, status)
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Addr: a.cfg.Web.Listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error {
-			a.log.Info("listening", "addr", a.cfg.Web.Listen, "base_url", a.cfg.Web.BaseURL)
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("web: %w", err)
+		ops := web.NewOps(web.OpsDeps{Ready: readiness(st), Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+			Status: func(context.Context) any { return status() }})
+		for _, ls := range []struct {
+			name, addr string
+			h          http.Handler
+		}{
+			{"web", a.cfg.Web.Listen, handler}, {"ops", a.cfg.Web.OpsListen, ops},
+		} {
+			run, err := a.listen(ls.name, ls.addr, ls.h)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		g.Go(func() error {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return srv.Shutdown(sctx)
-		})
+			g.Go(func() error { return run(ctx) })
+		}
 	}
 	a.log.Info("enews serving", "roles", strings.Join(roles, ","))
 	err = g.Wait()
@@ -243,31 +246,36 @@ func statusFunc(st *store.Store, leader *schedule.Leader, sched *schedule.Schedu
 	}
 }
 
-// healthMux serves the operational endpoints every replica has.
-func healthMux(st *store.Store, reg *prometheus.Registry, status func() replicaStatus) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
+// readiness is /readyz: the database answers and its migrations are current.
+func readiness(st *store.Store) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		if err := st.Ping(ctx); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
+			return errors.New("database unreachable")
 		}
-		if err := st.CheckMigrated(ctx); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
+		return st.CheckMigrated(ctx)
+	}
+}
+
+// listen opens addr now, so a port in use fails the start, and returns
+// the function that serves h there until ctx ends, then shuts down.
+func (a *app) listen(name, addr string, h http.Handler) (func(ctx context.Context) error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listener: %w", name, err)
+	}
+	srv := web.NewHTTPServer(addr, h, a.httpLimits())
+	return func(ctx context.Context) error {
+		a.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+		done := make(chan error, 1)
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			done <- srv.Shutdown(sctx)
+		}()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s listener: %w", name, err)
 		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /statusz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(status())
-	})
-	return mux
+		return <-done
+	}, nil
 }

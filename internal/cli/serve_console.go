@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"net/http"
+	"net/netip"
+
 	"github.com/enews/enews/internal/console"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
@@ -10,7 +13,7 @@ import (
 )
 
 // consoleServer is the staff and ops console mounted under /admin/.
-func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links, pool *mailer.Pool, box *outbox.Outbox, status func() replicaStatus) (*console.Console, error) {
+func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links, pool *mailer.Pool, box *outbox.Outbox, status func() replicaStatus, clientIP func(*http.Request) netip.Addr) (*console.Console, error) {
 	sender, err := a.mailSender(pool, l)
 	if err != nil {
 		return nil, err
@@ -19,9 +22,10 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 	n := a.cfg.Newsletter
 	return console.New(console.Deps{
 		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc,
-		Tester:  console.MailTester{Sender: sender, Links: l, Outbox: box},
-		Status:  func() console.ReplicaStatus { return consoleStatus(status()) },
-		BaseURL: a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
+		ClientIP: clientIP,
+		Tester:   console.MailTester{Sender: sender, Links: l, Outbox: box},
+		Status:   func() console.ReplicaStatus { return consoleStatus(status()) },
+		BaseURL:  a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
 		Brand:     console.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName},
 		Sessions:  store.SessionTimes{Idle: c.SessionIdle, Lifetime: c.SessionLifetime},
 		Limits:    console.LoginLimits{Window: c.LoginWindow, PerAccount: c.LoginPerAccount, PerClient: c.LoginPerClient},

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/enews/enews/internal/config"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
@@ -20,21 +23,17 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 	if err != nil {
 		return nil, err
 	}
-	health := healthMux(st, reg, status)
-	admin, err := a.consoleServer(st, svc, l, pool, box, status)
+	clientIP, err := a.clientIP()
 	if err != nil {
 		return nil, err
 	}
-	extra := map[string]http.Handler{
-		"GET /healthz": health, "GET /readyz": health, "GET /metrics": health, "GET /statusz": health,
-		"/admin/": admin,
+	admin, err := a.consoleServer(st, svc, l, pool, box, status, clientIP)
+	if err != nil {
+		return nil, err
 	}
 	hooks, err := a.webhooks(st, reg)
 	if err != nil {
 		return nil, err
-	}
-	if hooks != nil {
-		extra["/webhooks/"] = hooks
 	}
 	n := a.cfg.Newsletter
 	return web.New(web.Deps{
@@ -42,6 +41,27 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 		Templates: a.templatesOverride("web"),
 		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName, ProductURL: n.ProductURL,
 			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
-		Extra: extra,
+		Admin: admin, Webhooks: hooks, Ready: readiness(st), HTTP: a.httpLimits(), ClientIP: clientIP,
 	})
+}
+
+// httpLimits are the timeouts and body limits of every HTTP listener.
+func (a *app) httpLimits() web.HTTPLimits {
+	w := a.cfg.Web
+	return web.HTTPLimits{ReadHeaderTimeout: w.ReadHeaderTimeout, ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout,
+		IdleTimeout: w.IdleTimeout, MaxBodyBytes: w.MaxBodyBytes, ImportTimeout: w.ImportTimeout, MaxImportBytes: w.MaxImportBytes}
+}
+
+// clientIP tells a request's client address, believing X-Forwarded-For
+// only from web.trusted_proxies.
+func (a *app) clientIP() (func(*http.Request) netip.Addr, error) {
+	var trusted []netip.Prefix
+	for _, c := range a.cfg.Web.TrustedProxies {
+		p, err := config.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("web.trusted_proxies: %w", err)
+		}
+		trusted = append(trusted, p)
+	}
+	return web.ClientIPBehind(trusted), nil
 }

@@ -67,6 +67,18 @@ type Web struct {
 	BaseURL       string `yaml:"base_url"`
 	SecretKey     string `yaml:"secret_key" secret:"true"`
 	SecretKeyFile string `yaml:"secret_key_file"`
+	// OpsListen serves /metrics and /statusz (with /healthz and /readyz),
+	// apart from the public listener.
+	OpsListen string `yaml:"ops_listen"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies    []string      `yaml:"trusted_proxies"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	ImportTimeout     time.Duration `yaml:"import_timeout"`
+	MaxImportBytes    int64         `yaml:"max_import_bytes"`
 }
 
 // Schedule says when the monthly issue is made.
@@ -149,7 +161,9 @@ func Default() Config {
 			IdleTimeout: mailer.DefaultIdleTimeout,
 		},
 		DKIM: DKIM{Selector: "enews"},
-		Web:  Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Web: Web{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", OpsListen: "127.0.0.1:9090",
+			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+			IdleTimeout: 60 * time.Second, MaxBodyBytes: 1 << 20, ImportTimeout: 10 * time.Minute, MaxImportBytes: 256 << 20},
 		Schedule: Schedule{
 			Spec: "0 9 1 * *", Timezone: "Europe/Zurich", CatchUpWindow: 7 * 24 * time.Hour,
 		},

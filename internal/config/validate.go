@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -53,6 +54,15 @@ func (c Config) checks() []keyCheck {
 		{"web.base_url", httpURL(c.Web.BaseURL)},
 		{"web.secret_key", secretKey(c.Web.SecretKey)},
 		{"web.secret_key_file", oneLine(c.Web.SecretKeyFile)},
+		{"web.ops_listen", listenAddr(c.Web.OpsListen)},
+		{"web.trusted_proxies", cidrs(c.Web.TrustedProxies)},
+		{"web.read_header_timeout", positiveDuration(c.Web.ReadHeaderTimeout)},
+		{"web.read_timeout", positiveDuration(c.Web.ReadTimeout)},
+		{"web.write_timeout", positiveDuration(c.Web.WriteTimeout)},
+		{"web.idle_timeout", positiveDuration(c.Web.IdleTimeout)},
+		{"web.max_body_bytes", positive64(c.Web.MaxBodyBytes)},
+		{"web.import_timeout", positiveDuration(c.Web.ImportTimeout)},
+		{"web.max_import_bytes", positive64(c.Web.MaxImportBytes)},
 		{"schedule.spec", cronSpec(c.Schedule.Spec, c.Schedule.Timezone)},
 		{"schedule.timezone", timezone(c.Schedule.Timezone)},
 		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
@@ -229,6 +239,38 @@ func address(s string, required bool) error {
 func requiredWith(v, other, otherKey string) error {
 	if other != "" && v == "" {
 		return fmt.Errorf("required when %s is set", otherKey)
+	}
+	return nil
+}
+
+// cidrs checks each entry is a CIDR such as 10.0.0.0/8 or a single
+// address.
+func cidrs(list []string) error {
+	for _, c := range list {
+		if _, err := ParsePrefix(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParsePrefix reads a CIDR, or a single address as its /32 or /128.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an address", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func positive64(n int64) error {
+	if n <= 0 {
+		return fmt.Errorf("want a number above 0, got %d", n)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -66,9 +67,14 @@ func badRequest(format string, args ...any) error {
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := http.StatusInternalServerError, "internal", "internal error"
 	var ae *apiErr
+	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &ae):
 		status, code, msg = ae.status, ae.code, ae.msg
+	case errors.As(err, &tooBig):
+		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		status, code, msg = http.StatusRequestTimeout, "timeout", "the request took longer than web.import_timeout allows"
 	case errors.Is(err, newsletter.ErrNotFound):
 		status, code, msg = http.StatusNotFound, "not_found", err.Error()
 	case errors.Is(err, newsletter.ErrConflict):
@@ -100,6 +106,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return err
+		}
 		return badRequest("request body: %v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {

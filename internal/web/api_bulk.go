@@ -10,9 +10,6 @@ import (
 	"github.com/enews/enews/internal/subscribers"
 )
 
-// maxImportBytes bounds an uploaded list: far beyond ten million rows.
-const maxImportBytes = 2 << 30
-
 // maxReportedLines bounds the bad lines an import answer lists; the count
 // covers them all.
 const maxReportedLines = 1000
@@ -37,7 +34,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 			*dst = b
 		}
 	}
-	ir, err := subscribers.NewImportReader(http.MaxBytesReader(w, r.Body, maxImportBytes))
+	ir, err := subscribers.NewImportReader(r.Body) // bounded by HTTPLimits
 	if err != nil {
 		s.apiError(w, r, err)
 		return

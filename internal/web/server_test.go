@@ -11,25 +11,6 @@ import (
 	"github.com/enews/enews/templates"
 )
 
-func TestExtraHandlers(t *testing.T) {
-	e := newEnv(t, func(d *web.Deps) {
-		d.Extra = map[string]http.Handler{"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = w.Write([]byte("ok"))
-		})}
-	})
-	if code, body := e.get("/healthz"); code != http.StatusOK || body != "ok" {
-		t.Fatalf("extra handler: %d %q", code, body)
-	}
-	clash := web.Deps{Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Outbox: e.outbox,
-		Extra: map[string]http.Handler{"GET /subscribe": http.NotFoundHandler()}}
-	if _, err := web.New(clash); err == nil || !strings.Contains(err.Error(), "/subscribe") {
-		t.Fatalf("clashing extra pattern: %v", err)
-	}
-	if _, err := web.New(web.Deps{}); err == nil {
-		t.Fatal("New without a store succeeded")
-	}
-}
-
 func TestTemplatesOverride(t *testing.T) {
 	own := fstest.MapFS{}
 	err := fs.WalkDir(templates.Web, "web", func(p string, d fs.DirEntry, err error) error {

@@ -51,12 +51,18 @@ type Deps struct {
 	// Templates replaces the embedded templates/web directory, e.g.
 	// os.DirFS of a configured directory; it must hold the same files.
 	Templates fs.FS
-	// Extra handlers are mounted beside the pages, with ServeMux patterns
-	// such as "GET /healthz" or "/metrics".
-	Extra map[string]http.Handler
+	// Admin, when set, serves the console under /admin/; Webhooks the
+	// relays' bounce webhooks under /webhooks/.
+	Admin    http.Handler
+	Webhooks http.Handler
+	// Ready answers /readyz; nil means always ready.
+	Ready func(ctx context.Context) error
+	// HTTP bounds request bodies and import time; the same limits go to
+	// NewHTTPServer for the listener's timeouts.
+	HTTP HTTPLimits
 	// ClientIP tells the client's address, for rate limits and the consent
 	// log. The default is the connection's peer; behind a reverse proxy,
-	// pass a function that reads the proxy's header.
+	// pass ClientIPBehind(the proxies).
 	ClientIP func(*http.Request) netip.Addr
 	Limits   Limits
 	Location *time.Location   // dates on pages; nil means UTC
@@ -90,6 +96,10 @@ func New(d Deps) (*Server, error) {
 	if d.ClientIP == nil {
 		d.ClientIP = peerIP
 	}
+	if d.Ready == nil {
+		d.Ready = func(context.Context) error { return nil }
+	}
+	d.HTTP = d.HTTP.withDefaults()
 	if d.Brand.Newsletter == "" {
 		d.Brand.Newsletter = "eNewsUpdate"
 	}
@@ -143,23 +153,13 @@ func (s *Server) routes() error {
 	m.HandleFunc("GET /archive/{period}", s.archiveIssue)
 	m.HandleFunc("GET /assets/{file}", s.asset)
 	m.Handle("/api/", s.api())
-	for pattern, h := range s.d.Extra {
-		if err := handle(m, pattern, h); err != nil {
-			return err
-		}
+	health(m, s.d.Ready)
+	if s.d.Admin != nil {
+		m.Handle("/admin/", s.d.Admin)
 	}
-	return nil
-}
-
-// handle is m.Handle returning an error where ServeMux panics: a bad or
-// clashing pattern in Deps.Extra is a configuration error, not a crash.
-func handle(m *http.ServeMux, pattern string, h http.Handler) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("web: extra handler %q: %v", pattern, p)
-		}
-	}()
-	m.Handle(pattern, h)
+	if s.d.Webhooks != nil {
+		m.Handle("/webhooks/", s.d.Webhooks)
+	}
 	return nil
 }
 
@@ -171,6 +171,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// to another site through the Referer header.
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	r, cancel := limitBody(w, r, s.d.HTTP)
+	defer cancel()
 	s.mux.ServeHTTP(w, r)
 }
 
