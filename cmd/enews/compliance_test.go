@@ -54,3 +54,32 @@ func TestSendBlockedByTheReceipt(t *testing.T) {
 		t.Errorf("issue status does not show the forced receipt:\n%s", out)
 	}
 }
+
+// TestServeHoldsAnIssueWhoseReceiptFails: the senders of serve start an
+// approved issue only with a passing receipt; a failing one holds it, said
+// in the log, until a send forced past it.
+func TestServeHoldsAnIssueWhoseReceiptFails(t *testing.T) {
+	e := newE2E(t, 3)
+	resolver := dnstest.Start(t, map[string][]string{})
+	e.env = append(e.env, "ENEWS_COMPLIANCE_BEFORE_SEND=block", "ENEWS_COMPLIANCE_RESOLVER="+resolver, "ENEWS_LOG_LEVEL=info")
+	e.ok("issue", "create", "--period", "2022-05")
+	e.ok("issue", "approve", "--period", "2022-05")
+	r := e.serve(t, "serve")
+	waitFor(t, func() bool { return strings.Contains(r.out.String(), "approved issue not started") })
+	if out := e.ok("issue", "status", "--period", "2022-05"); !strings.Contains(out, ": approved") || !strings.Contains(out, "FAIL  https base URL") {
+		t.Fatalf("held issue:\n%s", out)
+	}
+	if n := e.smtp.Count(); n != 0 {
+		t.Fatalf("%d messages sent for a held issue", n)
+	}
+	e.ok("issue", "send", "--period", "2022-05", "--yes", "--force")
+	e.waitMessages(t, 3)
+	if got := e.perRecipient(); len(got) != 3 {
+		t.Fatalf("recipients %v, want 3 each once", got)
+	}
+	for addr, n := range e.perRecipient() {
+		if n != 1 {
+			t.Errorf("%s received %d", addr, n)
+		}
+	}
+}

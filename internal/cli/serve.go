@@ -137,7 +137,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	g.Go(func() error { return box.Run(ctx) })
 	if slices.Contains(roles, roleSender) {
 		engine := delivery.New(st, svc, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
-		worker := delivery.NewWorker(engine, st, svc, l, time.Second)
+		worker := delivery.NewWorker(engine, st, a.startGate(st, svc), l, time.Second)
 		g.Go(func() error { return worker.Run(ctx) })
 	}
 	if slices.Contains(roles, roleScheduler) {
