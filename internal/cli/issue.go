@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -51,7 +52,12 @@ func (a *app) withPeriod(cmd *cobra.Command, period string, fn func(ctx context.
 		return err
 	}
 	ctx := cmd.Context()
-	return a.withStore(ctx, func(st *store.Store) error { return fn(ctx, st, p) })
+	err = a.withStore(ctx, func(st *store.Store) error { return fn(ctx, st, p) })
+	var pr *newsletter.Problem
+	if errors.As(err, &pr) && errors.Is(err, newsletter.ErrNotFound) && cmd.Name() != "create" {
+		return newsletter.Problemf(newsletter.ErrNotFound, "%s; run enews issue create --period %s", pr.Msg, p)
+	}
+	return err
 }
 
 func periodFlag(cmd *cobra.Command, p *string) {

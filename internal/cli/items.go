@@ -67,7 +67,7 @@ func (a *app) itemsAddCommand() *cobra.Command {
 			if published != "" {
 				var err error
 				if at, err = newsletter.ParseDate(published, a.cfg.Location()); err != nil {
-					return fmt.Errorf("--published: %w", err)
+					return flagError("--published", err)
 				}
 			}
 			it.PublishedAt = at

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enews/enews/internal/config"
+	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
 
@@ -57,6 +59,31 @@ func Run(ctx context.Context, args, env []string, stdout, stderr io.Writer, stdi
 	err := root.ExecuteContext(ctx)
 	if a.stopProfile != nil {
 		a.stopProfile()
+	}
+	return userError(err)
+}
+
+// flagError names the flag whose value err refuses, keeping err's kind.
+func flagError(flag string, err error) error {
+	var p *newsletter.Problem
+	if errors.As(err, &p) {
+		return &newsletter.Problem{Kind: p.Kind, Msg: flag + ": " + p.Msg}
+	}
+	return fmt.Errorf("%s: %w", flag, err)
+}
+
+// userError is the one place an error becomes what the person at the
+// terminal reads: a newsletter.Problem is said in their words alone, without
+// the layers it passed through ("anna@example.org is already on the list",
+// not "store: add subscriber: conflict: ..."). Anything else is an
+// operational failure and keeps its whole chain, for whoever runs enews.
+func userError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var p *newsletter.Problem
+	if errors.As(err, &p) {
+		return p
 	}
 	return err
 }
@@ -166,13 +193,28 @@ func (a *app) configCommand() *cobra.Command {
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return "(unknown: built without module information)"
 	}
 	v := bi.Main.Version
+	var rev, at, dirty string
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " with uncommitted changes"
+			}
 		}
 	}
-	return v
+	if rev != "" {
+		v += ", revision " + rev
+		if at != "" {
+			v += " of " + at
+		}
+		v += dirty
+	}
+	return v + ", " + bi.GoVersion
 }

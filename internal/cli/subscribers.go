@@ -108,7 +108,7 @@ leading apostrophe so that spreadsheets show them as text, never run them.`,
 			if since != "" {
 				t, err := newsletter.ParseDate(since, a.cfg.Location())
 				if err != nil {
-					return fmt.Errorf("--since: %w", err)
+					return flagError("--since", err)
 				}
 				f.CreatedSince = t
 			}

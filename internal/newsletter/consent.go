@@ -3,6 +3,8 @@ package newsletter
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -47,6 +49,20 @@ type ConsentEvent struct {
 	Source    string
 	IP        string // empty when none was recorded
 	CreatedAt time.Time
+}
+
+// SubscriberStatuses are every status a subscriber can have.
+func SubscriberStatuses() []string {
+	return []string{SubscriberPending, SubscriberActive, SubscriberUnsubscribed, SubscriberBounced, SubscriberComplained}
+}
+
+// CheckStatusFilter accepts "" (any status) or one a subscriber can have, so
+// a misspelt filter is an error instead of an empty list.
+func CheckStatusFilter(status string) error {
+	if status == "" || slices.Contains(SubscriberStatuses(), status) {
+		return nil
+	}
+	return Problemf(ErrInvalid, "status %q: want one of %s", status, strings.Join(SubscriberStatuses(), ", "))
 }
 
 // CheckNewStatus is the rule for an address staff put on the list (add or

@@ -5,6 +5,7 @@ package newsletter
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,6 +17,23 @@ var (
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid input")
 )
+
+// Problem is an error in the words of the person who caused it: what is
+// wrong and, when there is something to do, what. The CLI prints only that;
+// the API sends it as the message. It matches its Kind (ErrNotFound,
+// ErrConflict or ErrInvalid) under errors.Is, so statuses still follow.
+type Problem struct {
+	Kind error
+	Msg  string
+}
+
+func (p *Problem) Error() string { return p.Msg }
+func (p *Problem) Unwrap() error { return p.Kind }
+
+// Problemf makes a Problem of kind.
+func Problemf(kind error, format string, args ...any) error {
+	return &Problem{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
 
 // Item statuses.
 const (
@@ -111,11 +129,27 @@ type Period struct {
 
 // ParsePeriod reads "YYYY-MM".
 func ParsePeriod(s string) (Period, error) {
-	t, err := time.Parse("2006-01", s)
-	if err != nil || len(s) != 7 {
-		return Period{}, fmt.Errorf("%w: period %q: want YYYY-MM", ErrInvalid, s)
+	if len(s) != 7 || s[4] != '-' || !digits(s[:4]) || !digits(s[5:]) {
+		return Period{}, Problemf(ErrInvalid, "period %q: want a month as YYYY-MM, like 2022-05", s)
 	}
-	return Period{Year: t.Year(), Month: t.Month()}, nil
+	y, _ := strconv.Atoi(s[:4]) // digits only, checked above
+	m, _ := strconv.Atoi(s[5:])
+	if m < 1 || m > 12 {
+		return Period{}, Problemf(ErrInvalid, "period %s: there is no month %02d; months run from 01 to 12", s, m)
+	}
+	if y < 1 {
+		return Period{}, Problemf(ErrInvalid, "period %s: there is no year 0000", s)
+	}
+	return Period{Year: y, Month: time.Month(m)}, nil
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ParseDate reads a day, "YYYY-MM-DD" (its first instant in loc), or an
@@ -129,7 +163,7 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("%w: want YYYY-MM-DD or RFC 3339 like 2022-05-31T09:00:00+02:00, got %q", ErrInvalid, s)
+	return time.Time{}, Problemf(ErrInvalid, "want a day as YYYY-MM-DD or a time in RFC 3339 like 2022-05-31T09:00:00+02:00, got %q", s)
 }
 
 // String gives "YYYY-MM".

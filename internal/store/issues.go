@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/lib/pq"
@@ -44,6 +46,9 @@ func periodDate(p newsletter.Period) string { return p.String() + "-01" }
 func (s *Store) IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error) {
 	var r issueRow
 	err := s.db.GetContext(ctx, &r, `SELECT `+issueColumns+` FROM issues WHERE period = CAST($1 AS date)`, periodDate(p))
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Issue{}, newsletter.Problemf(newsletter.ErrNotFound, "issue %s has not been created yet", p)
+	}
 	if err != nil {
 		return newsletter.Issue{}, wrap("issue "+p.String(), err)
 	}

@@ -89,7 +89,7 @@ func (s *Store) AddSubscriber(ctx context.Context, sub newsletter.Subscriber, c 
 			return wrap("insert", err)
 		}
 		if len(rows) == 0 {
-			return fmt.Errorf("%w: address is already on the list", newsletter.ErrConflict)
+			return newsletter.Problemf(newsletter.ErrConflict, "%s is already on the list", sub.Email)
 		}
 		out = rows[0].subscriber()
 		return logConsent(ctx, tx, out.ID, hash, newsletter.EventSubscribed, c)
@@ -189,6 +189,9 @@ type SubscriberPage struct {
 // ListSubscribers pages through the list by id. Keyset paging keeps every
 // page equally fast however deep, and rows added meanwhile never shift it.
 func (s *Store) ListSubscribers(ctx context.Context, f SubscriberFilter) (SubscriberPage, error) {
+	if err := newsletter.CheckStatusFilter(f.Status); err != nil {
+		return SubscriberPage{}, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50

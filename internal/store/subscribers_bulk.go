@@ -259,6 +259,9 @@ type ExportSink interface {
 // read row by row, and one Subscriber value reused for every row (sink must
 // not keep it). Keys and rows come from one snapshot, so they agree.
 func (s *Store) ExportSubscribers(ctx context.Context, f ExportFilter, sink ExportSink) (int64, error) {
+	if err := newsletter.CheckStatusFilter(f.Status); err != nil {
+		return 0, err
+	}
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return 0, wrap("export: begin", err)

@@ -18,7 +18,8 @@ type Hasher interface {
 // ErrSuppressed refuses an address on the suppression list: it was erased
 // (or blocked) and must not come back by mistake. It matches
 // newsletter.ErrConflict too.
-var ErrSuppressed = fmt.Errorf("%w: address is on the suppression list", newsletter.ErrConflict)
+var ErrSuppressed error = &newsletter.Problem{Kind: newsletter.ErrConflict,
+	Msg: "address is on the suppression list (it was erased, or its owner complained): it cannot be added again"}
 
 // errNoHasher is what a method that hashes addresses returns on a Store
 // opened without Options.Hasher.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -53,8 +54,12 @@ func (s *Store) CreateAPIToken(ctx context.Context, name string) (string, APITok
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `INSERT INTO api_tokens (name, token_hash) VALUES ($1, $2)
 		RETURNING id, name, created_at, last_used_at, revoked_at`, name, hashToken(token))
+	if err = wrap("create token "+name, err); errors.Is(err, newsletter.ErrConflict) {
+		return "", APIToken{}, newsletter.Problemf(newsletter.ErrConflict,
+			"a live token is already named %q: revoke it first or choose another name", name)
+	}
 	if err != nil {
-		return "", APIToken{}, wrap("create token "+name, err)
+		return "", APIToken{}, err
 	}
 	return token, t, nil
 }
@@ -70,12 +75,14 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
 	return out, nil
 }
 
-// RevokeAPIToken revokes the token named name. Revoking a revoked token is
-// not an error; an unknown name is newsletter.ErrNotFound.
+// RevokeAPIToken revokes the live token named name (or, when none is live,
+// touches nothing and returns the newest revoked one of that name): revoking
+// twice is not an error. An unknown name is newsletter.ErrNotFound.
 func (s *Store) RevokeAPIToken(ctx context.Context, name string) (APIToken, error) {
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
-		WHERE name = $1 RETURNING id, name, created_at, last_used_at, revoked_at`, strings.TrimSpace(name))
+		WHERE id = (SELECT id FROM api_tokens WHERE name = $1 ORDER BY revoked_at IS NULL DESC, id DESC LIMIT 1)
+		RETURNING id, name, created_at, last_used_at, revoked_at`, strings.TrimSpace(name))
 	if err != nil {
 		return APIToken{}, wrap("revoke token "+name, err)
 	}

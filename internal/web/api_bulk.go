@@ -70,6 +70,12 @@ func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
 		}
 		f.CreatedSince = t
 	}
+	// Checked before the CSV headers go out: afterwards only a cut-short
+	// body could tell the client.
+	if err := newsletter.CheckStatusFilter(f.Status); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="subscribers.csv"`)

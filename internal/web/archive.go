@@ -38,8 +38,7 @@ const maxArchive = 600
 func (s *Server) archiveList(w http.ResponseWriter, r *http.Request) {
 	issues, err := s.d.Store.ListIssues(r.Context(), "", maxArchive)
 	if err != nil {
-		s.log.Error("web: archive", "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		s.pageError(w, r, "archive", err)
 		return
 	}
 	d := s.data("Past issues")
@@ -70,8 +69,7 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Error("web: archive issue", "period", p.String(), "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		s.pageError(w, r, "archive issue", err, "period", p.String())
 		return
 	}
 	if is.WebHTML != "" {
@@ -80,8 +78,7 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := digest.Compile(is.HTML, is.Text)
 	if err != nil {
-		s.log.Error("web: archive issue", "period", p.String(), "err", err)
-		s.message(w, r, http.StatusInternalServerError, "This issue cannot be shown", "Please try again later.")
+		s.pageError(w, r, "archive issue", err, "period", p.String())
 		return
 	}
 	html := t.AppendHTML(nil, digest.Values{
@@ -100,8 +97,7 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 func (s *Server) issuePage(w http.ResponseWriter, r *http.Request, is newsletter.Issue) {
 	prev, next, hasPrev, hasNext, err := s.d.Store.PublicNeighbours(r.Context(), is.Period)
 	if err != nil {
-		s.log.Error("web: archive issue", "period", is.Period.String(), "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		s.pageError(w, r, "archive issue", err, "period", is.Period.String())
 		return
 	}
 	d := s.data(is.Subject)

@@ -140,10 +140,10 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error, 
 		s.gone(w, r, plain)
 		return
 	}
-	s.log.Error("web: link", "route", r.Pattern, "err", err)
 	if plain {
+		s.log.Error("web: link", "route", r.Pattern, "err", err)
 		http.Error(w, "try again later", http.StatusInternalServerError)
 		return
 	}
-	s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+	s.pageError(w, r, "link", err)
 }

@@ -118,6 +118,15 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, tit
 	s.render(w, r, status, pageMessage, d)
 }
 
+// pageError is the one place an error a page did not expect becomes an
+// answer: it is logged once, with what the page was doing, and the reader
+// gets a page that says what to do; no internals reach them.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, op string, err error, attrs ...any) {
+	s.log.Error("web: "+op, append(attrs, "route", r.Pattern, "err", err)...)
+	s.message(w, r, http.StatusInternalServerError, "Something went wrong on our side",
+		"Nothing was changed by this. Please try again in a few minutes.")
+}
+
 // messageLink is message with a link onwards.
 func (s *Server) messageLink(w http.ResponseWriter, r *http.Request, status int, title, linkURL, linkText string, paragraphs ...string) {
 	d := s.data(title)

@@ -29,8 +29,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 			"The "+p.Month.String()+" "+strconv.Itoa(p.Year)+" issue holds no published item at the moment.")
 		return
 	case err != nil:
-		s.log.Error("web: preview", "period", p.String(), "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		s.pageError(w, r, "preview", err, "period", p.String())
 		return
 	}
 	d := s.data("Preview: " + is.Subject)

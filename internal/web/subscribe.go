@@ -62,14 +62,12 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.d.Store.Subscribe(r.Context(), email, name, newsletter.Consent{Source: newsletter.SourceForm, IP: ip})
 	if err != nil {
-		s.log.Error("web: subscribe", "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+		s.pageError(w, r, "subscribe", err)
 		return
 	}
 	if res.SendConfirm && s.addLim.allow(s.d.Signer.HashAddress(email), now) {
 		if err := s.queueConfirmation(r.Context(), email, res.ID, now); err != nil {
-			s.log.Error("web: confirmation email", "subscriber", res.ID, "err", err)
-			s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again in a few minutes.")
+			s.pageError(w, r, "confirmation email", err, "subscriber", res.ID)
 			return
 		}
 	}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMessagesAUserCanActOn runs commands the way a new user gets them
+// wrong and checks the message says what is wrong in their words, with
+// what to do, and no layer names.
+func TestMessagesAUserCanActOn(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("migrate")
+	c.ok("subscribers", "add", "anna@example.org")
+	c.ok("token", "create", "--name", "ci")
+	c.ok("token", "revoke", "ci")
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"address twice", nil, []string{"subscribers", "add", "Anna@example.org"}, "Anna@example.org is already on the list"},
+		{"month 13", nil, []string{"issue", "approve", "--period", "2022-13"}, "there is no month 13"},
+		{"not a period", nil, []string{"issue", "approve", "--period", "May"}, `period "May": want a month as YYYY-MM`},
+		{"issue not created", nil, []string{"issue", "approve", "--period", "2022-06"},
+			"issue 2022-06 has not been created yet; run enews issue create --period 2022-06"},
+		{"bad --since", nil, []string{"subscribers", "export", "--since", "yesterday"}, `--since: want a day as YYYY-MM-DD`},
+		{"bad --published", nil, []string{"items", "add", "--title", "T", "--url", "https://x.example/a", "--published", "soon"}, "--published: want a day"},
+		{"status filter", nil, []string{"subscribers", "list", "--status", "activ"}, `status "activ": want one of pending, active`},
+		{"export status filter", nil, []string{"subscribers", "export", "--status", "foo"}, `status "foo": want one of`},
+		{"misspelt variable", []string{"ENEWS_SMTP_HOTS=mail.example.org"}, []string{"subscribers", "list"},
+			"ENEWS_SMTP_HOTS is not a setting: did you mean ENEWS_SMTP_HOST?"},
+		{"live token name", nil, []string{"token", "create", "--name", "ops"}, ""},
+		{"live token name twice", nil, []string{"token", "create", "--name", "ops"}, `a live token is already named "ops"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &cliEnv{t: t, env: append(append([]string{}, c.env...), tt.env...)}
+			_, _, err := run.run("", tt.args...)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("enews %s: %v", strings.Join(tt.args, " "), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("enews %s: %v\nwant a message with %q", strings.Join(tt.args, " "), err, tt.want)
+			}
+			for _, layer := range []string{"store:", "conflict:", "invalid input:", "not found:"} {
+				if strings.Contains(err.Error(), layer) {
+					t.Errorf("message %q names the layer %q", err, layer)
+				}
+			}
+		})
+	}
+	t.Run("a revoked token's name can be reused", func(t *testing.T) {
+		c.ok("token", "create", "--name", "ci")
+	})
+}
