@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -94,7 +93,7 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 					_, err = a.stdout.Write(body)
 					return err
 				}
-				if err := os.WriteFile(out, body, 0o644); err != nil {
+				if err := writePrivate(out, body); err != nil {
 					return fmt.Errorf("preview: %w", err)
 				}
 				fmt.Fprintf(a.stderr, "wrote %s\n", out)
@@ -220,4 +219,17 @@ func (a *app) engine(st *store.Store, is newsletter.Issue, metrics *delivery.Met
 	}
 	e := delivery.New(st, svc, sender, delivery.ClassifyMailError, a.engineOptions(), a.log, metrics)
 	return e, c, func() { _ = pool.Close(context.Background()) }, nil
+}
+
+// writePrivate writes body to a file only its owner can read.
+func writePrivate(path string, body []byte) error {
+	f, err := createPrivate(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

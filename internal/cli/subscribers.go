@@ -141,11 +141,26 @@ func (a *app) output(path string) (io.Writer, func() error, error) {
 	if path == "" || path == "-" {
 		return a.stdout, func() error { return nil }, nil
 	}
-	f, err := os.Create(path)
+	f, err := createPrivate(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("export: %w", err)
 	}
 	return f, f.Close, nil
+}
+
+// createPrivate creates or truncates path readable by its owner only: an
+// export holds addresses, a preview the issue before it is public. A file
+// that was there already is made private too.
+func createPrivate(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (a *app) subscribersListCommand() *cobra.Command {

@@ -192,3 +192,53 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactedHidesDatabasePasswords(t *testing.T) {
+	for _, tt := range []struct{ name, url string }{
+		{"userinfo", "postgres://enews:hunter2@db:5432/enews"},
+		{"query", "postgres://enews@db:5432/enews?sslmode=require&password=hunter2"},
+		{"query, any case", "postgres://enews@db/enews?PASSWORD=hunter2&sslpassword=hunter2"},
+		{"key=value", "host=db dbname=enews user=enews password=hunter2 sslmode=disable"},
+		{"key=value, quoted", "host=db dbname=enews password='hun ter2' user=enews"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Default()
+			cfg.Database.URL = tt.url
+			out, err := cfg.Redacted()
+			if err != nil || strings.Contains(string(out), "hunter2") || strings.Contains(string(out), "ter2") || !strings.Contains(string(out), "enews") {
+				t.Fatalf("redacted:\n%s (%v)", out, err)
+			}
+		})
+	}
+}
+
+func TestSecretFilesMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		mode os.FileMode
+		ok   bool
+	}{
+		{"owner only", 0o600, true},
+		{"owner read-only", 0o400, true},
+		{"group readable", 0o640, false},
+		{"world readable", 0o644, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
+			if err := os.WriteFile(p, []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load("", []string{"ENEWS_WEB_SECRET_KEY_FILE=" + p})
+			if tt.ok && err != nil {
+				t.Fatalf("private file refused: %v", err)
+			}
+			if !tt.ok && (err == nil || !strings.Contains(err.Error(), "web.secret_key_file") || !strings.Contains(err.Error(), "readable by group or others")) {
+				t.Fatalf("err = %v, want a refusal naming the key and the reason", err)
+			}
+		})
+	}
+}

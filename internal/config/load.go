@@ -317,11 +317,36 @@ func readSecretFiles(cfg *Config) error {
 		if p.path == "" || *p.dst != "" {
 			continue
 		}
-		b, err := os.ReadFile(p.path)
+		b, err := readPrivateFile(p.path)
 		if err != nil {
-			return &KeyError{Key: p.key, Env: "ENEWS_" + strings.ToUpper(strings.ReplaceAll(p.key, ".", "_")), Reason: err.Error()}
+			return &KeyError{Key: p.key, Env: envName(p.key), Reason: err.Error()}
 		}
 		*p.dst = strings.TrimSpace(string(b))
+	}
+	if k := cfg.DKIM.KeyFile; k != "" {
+		if err := checkPrivate(k); err != nil {
+			return &KeyError{Key: "dkim.key_file", Env: envName("dkim.key_file"), Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
+// readPrivateFile reads a secret file, refusing one that others than its
+// owner could read: a secret the whole machine can see is no secret.
+func readPrivateFile(path string) ([]byte, error) {
+	if err := checkPrivate(path); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
+
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s is readable by group or others (mode %04o): a secret file must be private to its owner; run chmod 600 %s", path, perm, path)
 	}
 	return nil
 }

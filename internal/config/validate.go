@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -154,12 +155,32 @@ func checkDatabaseURL(s string) error {
 	return nil
 }
 
+// redactURL hides the password of a database URL, in its userinfo and in
+// its query (?password=, ?sslpassword=), or of a key=value connection
+// string.
 func redactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		// password=... in a key=value connection string, quoted or not.
+		secret := regexp.MustCompile(`(?i)(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+		return secret.ReplaceAllString(s, "${1}xxxxx")
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparsable)"
 	}
+	q := u.Query()
+	for k := range q {
+		if isSecretParam(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
+}
+
+func isSecretParam(k string) bool {
+	k = strings.ToLower(k)
+	return k == "password" || k == "sslpassword"
 }
 
 func nonEmpty(s string) error {

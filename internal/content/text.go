@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // maxStripPasses bounds how often markup is stripped from one value. A feed
@@ -95,9 +97,10 @@ func collapseSpace(s string) string {
 		switch {
 		case unicode.IsSpace(r):
 			pendingSpace = b.Len() > 0
-		case unicode.IsControl(r):
+		case unicode.IsControl(r) || plaintext.IsBidiControl(r):
 			// C0/C1 controls (NUL, ESC, DEL…) carry nothing readable and
-			// can confuse terminals and mail clients.
+			// can confuse terminals and mail clients; bidi controls can
+			// make a title read other than it is.
 		default:
 			if pendingSpace {
 				b.WriteByte(' ')

@@ -20,6 +20,7 @@ func TestPlain(t *testing.T) {
 		{"less-than as text", "a < b and 3<4", "a < b and 3<4"},
 		{"invalid UTF-8", "caf\xe9 ok", "caf\uFFFD ok"},
 		{"empty", " \n\t ", ""},
+		{"bidi controls", "Report \u202efdp.exe\u202c \u2066isolated\u2069 \u200fmark\u200e", "Report fdp.exe isolated mark"},
 	}
 	c := newTextCleaner()
 	for _, tt := range tests {

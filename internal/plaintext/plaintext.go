@@ -19,6 +19,26 @@ func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// IsBidiControl reports the invisible characters that reorder the text
+// around them (LRE…RLO, LRI…PDI, LRM, RLM, ALM): in a name or a title they
+// can make "moc.elpmaxe" read as "example.com", or hide where one field ends.
+func IsBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// StripBidi removes bidirectional control characters.
+func StripBidi(s string) string {
+	if !strings.ContainsFunc(s, IsBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if IsBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // Lines splits s at its line breaks, folds each line with OneLine and drops
 // the blank ones: a postal address written one line per line.
 func Lines(s string) []string {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 const (
@@ -159,7 +160,7 @@ func (ir *ImportReader) Next() (Row, error) {
 	}
 	row := Row{Line: line, Email: email}
 	if ir.name >= 0 {
-		row.Name = strings.TrimSpace(record[ir.name])
+		row.Name = strings.TrimSpace(plaintext.StripBidi(record[ir.name]))
 		if n := utf8.RuneCountInString(row.Name); n > MaxNameRunes {
 			return Row{}, &LineError{Line: line, Reason: fmt.Sprintf("name longer than %d characters (%d)", MaxNameRunes, n)}
 		}

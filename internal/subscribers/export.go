@@ -38,7 +38,8 @@ func (e *CSVExport) Begin(keys []string) error {
 		if slices.Contains(fixed, k) {
 			k = "attribute:" + k
 		}
-		header = append(header, k)
+		// Attribute keys come from imported headers: as untrusted as values.
+		header = append(header, defuse(k))
 	}
 	e.rec = make([]string, len(header))
 	return e.write(header)

@@ -12,7 +12,7 @@ import (
 func TestCSVExport(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewCSVExport(&buf)
-	if err := e.Begin([]string{"city", "status"}); err != nil {
+	if err := e.Begin([]string{"city", "status", `=cmd|' /C calc'!A0`}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2022, 5, 1, 9, 0, 0, 0, time.FixedZone("CEST", 2*3600))
@@ -33,9 +33,9 @@ func TestCSVExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"email", "name", "status", "created_at", "city", "attribute:status"},
-		{"a@example.org", `'=HYPERLINK("http://evil.example","x")`, "active", "2022-05-01T07:00:00Z", "'+41 Bern", "vip"},
-		{"-b@example.org", `Ben, "Jr."`, "pending", "2022-05-01T07:00:00Z", "", ""},
+		{"email", "name", "status", "created_at", "city", "attribute:status", `'=cmd|' /C calc'!A0`},
+		{"a@example.org", `'=HYPERLINK("http://evil.example","x")`, "active", "2022-05-01T07:00:00Z", "'+41 Bern", "vip", ""},
+		{"-b@example.org", `Ben, "Jr."`, "pending", "2022-05-01T07:00:00Z", "", "", ""},
 	}
 	for i := range want {
 		for j := range want[i] {

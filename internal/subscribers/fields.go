@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/plaintext"
 )
 
 // Attribute limits for values set by hand (form, admin API, CLI); imported
@@ -19,9 +20,11 @@ const (
 
 // NormaliseName trims a subscriber's name and checks it is one line of at
 // most MaxNameRunes characters. Names end up in greetings and in the To
-// header, so a line break or any other control character is refused.
+// header, so a line break or any other control character is refused;
+// bidirectional controls, invisible but able to reorder what is shown, are
+// removed.
 func NormaliseName(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(plaintext.StripBidi(s))
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%w: name is not valid UTF-8", newsletter.ErrInvalid)
 	}

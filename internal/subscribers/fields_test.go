@@ -21,6 +21,8 @@ func TestNormaliseName(t *testing.T) {
 		{"Anna\r\nBcc: x@example.org", "", false},
 		{"Anna\tM", "", false},
 		{"bad \xff utf-8", "", false},
+		{"Anna \u202egro.elpmaxe\u202c", "Anna gro.elpmaxe", true}, // RLO…PDF would show "example.org"
+		{"\u2067Ali\u2069 \u200fM\u200e\u061c", "Ali M", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
