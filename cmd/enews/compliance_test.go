@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/enews/enews/internal/dnstest"
+	"github.com/enews/enews/internal/poll"
 )
 
 // TestSendBlockedByTheReceipt: with an http base URL and no DKIM, the
 // receipt made before the send fails and stops it; --force sends and the
 // receipt says it was forced; issue status shows it.
 func TestSendBlockedByTheReceipt(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 5)
 	resolver := dnstest.Start(t, map[string][]string{
 		"example.org":        {"v=spf1 include:spf.relay.example -all"},
@@ -59,13 +61,14 @@ func TestSendBlockedByTheReceipt(t *testing.T) {
 // approved issue only with a passing receipt; a failing one holds it, said
 // in the log, until a send forced past it.
 func TestServeHoldsAnIssueWhoseReceiptFails(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 3)
 	resolver := dnstest.Start(t, map[string][]string{})
 	e.env = append(e.env, "ENEWS_COMPLIANCE_BEFORE_SEND=block", "ENEWS_COMPLIANCE_RESOLVER="+resolver, "ENEWS_LOG_LEVEL=info")
 	e.ok("issue", "create", "--period", "2022-05")
 	e.ok("issue", "approve", "--period", "2022-05")
 	r := e.serve(t, "serve")
-	waitFor(t, func() bool { return strings.Contains(r.out.String(), "approved issue not started") })
+	poll.Until(t, "the condition", func() bool { return strings.Contains(r.out.String(), "approved issue not started") })
 	if out := e.ok("issue", "status", "--period", "2022-05"); !strings.Contains(out, ": approved") || !strings.Contains(out, "FAIL  https base URL") {
 		t.Fatalf("held issue:\n%s", out)
 	}

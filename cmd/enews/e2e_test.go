@@ -133,6 +133,7 @@ func (e *e2e) perRecipient() map[string]int {
 }
 
 func TestKill9MidSendSkipsNobodyAndBoundsDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 1500)
 	c := e.startSend(300)
 	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
@@ -156,6 +157,7 @@ func TestKill9MidSendSkipsNobodyAndBoundsDuplicates(t *testing.T) {
 }
 
 func TestSIGTERMDrainsWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 1500)
 	c := e.startSend(300)
 	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
@@ -181,6 +183,7 @@ func TestSIGTERMDrainsWithoutDuplicates(t *testing.T) {
 }
 
 func TestIssueCommands(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 3)
 	t.Run("preview names the items and fills tokens", func(t *testing.T) {
 		out := e.ok("issue", "preview", "--period", "2022-05", "--text")
@@ -221,6 +224,7 @@ func TestIssueCommands(t *testing.T) {
 }
 
 func TestItemsImportTwiceAddsNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 0) // newE2E imported the sample items once already
 	out := e.ok("items", "import", "../../configs/sample/items.json")
 	if !strings.Contains(out, "0 new, 0 updated, 10 unchanged, 0 rejected") {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/enews/enews/internal/poll"
 )
 
 func freePort(t *testing.T) int {
@@ -22,6 +24,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestServeOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 0)
 	base := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	opsBase := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
@@ -48,7 +51,7 @@ func TestServeOperationalEndpoints(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	waitFor(t, func() bool { code, _ := get("/healthz"); return code == 200 })
+	poll.Until(t, "the condition", func() bool { code, _ := get("/healthz"); return code == 200 })
 	for _, tc := range []struct{ path, want string }{
 		{"/readyz", "ready"},
 		{"/metrics", "enews_delivery_queue_depth"},
@@ -74,7 +77,7 @@ func TestServeOperationalEndpoints(t *testing.T) {
 		}
 	})
 	t.Run("/statusz", func(t *testing.T) {
-		waitFor(t, func() bool { _, body := get("/statusz"); return strings.Contains(body, `"leader": true`) })
+		poll.Until(t, "the condition", func() bool { _, body := get("/statusz"); return strings.Contains(body, `"leader": true`) })
 		_, body := get("/statusz")
 		var st struct {
 			Leader   bool

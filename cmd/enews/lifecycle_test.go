@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enews/enews/internal/poll"
 )
 
 // bodyText decodes every text part of a raw message into one string.
@@ -81,6 +83,7 @@ func (e *e2e) setTitle(t *testing.T, title string) {
 // TestIssueLifecycleCommands walks one month through the lifecycle from the
 // command line, as an operator would.
 func TestIssueLifecycleCommands(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 2)
 	t.Run("test copies make no issue and say they are tests", func(t *testing.T) {
 		out := e.ok("issue", "send", "--period", "2022-05", "--to", "ops@example.org, editor@example.org")
@@ -164,18 +167,18 @@ func TestServeFollowsDraftsAndStartsApprovedIssues(t *testing.T) {
 		}
 		return h
 	}
-	waitFor(t, func() bool { return strings.Contains(html(), "News 1 of "+last.String()) })
+	poll.Until(t, "the condition", func() bool { return strings.Contains(html(), "News 1 of "+last.String()) })
 	if _, err := e.db.Exec(`UPDATE items SET title = 'News 1, corrected', updated_at = now() WHERE title = $1`,
 		"News 1 of "+last.String()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return strings.Contains(html(), "News 1, corrected") })
+	poll.Until(t, "the condition", func() bool { return strings.Contains(html(), "News 1, corrected") })
 	if e.smtp.Count() != 0 {
 		t.Fatalf("%d messages sent before approval", e.smtp.Count())
 	}
 	e.ok("issue", "approve", "--period", last.String())
 	e.waitMessages(t, e.n)
-	waitFor(t, func() bool { return strings.Contains(e.ok("issue", "status", "--period", last.String()), ": sent") })
+	poll.Until(t, "the condition", func() bool { return strings.Contains(e.ok("issue", "status", "--period", last.String()), ": sent") })
 	if got := e.smtp.Count(); got != e.n {
 		t.Fatalf("%d messages, want %d", got, e.n)
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMigrateAndServeRefusesPendingMigrations(t *testing.T) {
+	t.Parallel()
 	url := pgtest.EmptyURL(t)
 	bin := buildBinary(t)
 	run := func(args ...string) (string, error) {

@@ -5,12 +5,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/enews/enews/internal/poll"
 )
 
 // A test copy sent while the relay is down is not lost: the command says it
 // is queued, status shows it waiting, and serve sends it once the relay is
 // back.
 func TestTestCopyWaitsForTheRelay(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, 1)
 	e.smtp.Stop()
 	out := e.ok("issue", "send", "--period", "2022-05", "--to", "ops@example.org", "--wait", "300ms")
@@ -39,7 +42,7 @@ func TestTestCopyWaitsForTheRelay(t *testing.T) {
 	if m := e.smtp.Messages()[0]; m.To[0] != "ops@example.org" || !strings.Contains(m.Header.Get("Subject"), "[TEST]") {
 		t.Fatalf("sent %+v", m.Header)
 	}
-	waitFor(t, func() bool {
+	poll.Until(t, "the condition", func() bool {
 		return strings.Contains(e.ok("issue", "status", "--period", "2022-05"), "transactional mail: nothing waiting")
 	})
 }

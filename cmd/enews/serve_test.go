@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/poll"
 )
 
 // lockedBuffer collects a subprocess's output while the test reads it.
@@ -94,7 +95,7 @@ func TestTwoServeReplicasMakeOneIssueAndSendEachOnce(t *testing.T) {
 	a := e.serve(t, "replica a")
 	b := e.serve(t, "replica b")
 	e.waitMessages(t, 400)
-	waitFor(t, func() bool {
+	poll.Until(t, "the condition", func() bool {
 		out := e.ok("issue", "status", "--period", last.String())
 		return strings.Contains(out, ": sent")
 	})
@@ -135,23 +136,12 @@ func TestKilledLeaderIsReplacedAndSendingResumes(t *testing.T) {
 		t.Fatal("everything was sent before the kill; the test proves nothing")
 	}
 	b := e.serve(t, "replica b")
-	waitFor(t, func() bool { return strings.Contains(b.out.String(), "leader: leading") })
-	waitFor(t, func() bool {
+	poll.Until(t, "the condition", func() bool { return strings.Contains(b.out.String(), "leader: leading") })
+	poll.Until(t, "the condition", func() bool {
 		return strings.Contains(e.ok("issue", "status", "--period", last.String()), ": sent")
 	})
 	if n := e.issueCount(t); n != 1 {
 		t.Fatalf("%d issues after a restart, want 1", n)
 	}
 	e.assertNobodySkipped(t, 4)
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 90s")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -52,6 +52,7 @@ func writeFile(t *testing.T, body string) string {
 }
 
 func TestSubscribersImportCommand(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	file := writeFile(t, "email,name,city\n"+
 		"anna@example.org,Anna,Bern\n"+
@@ -112,6 +113,7 @@ func TestSubscribersImportCommand(t *testing.T) {
 }
 
 func TestTokenCommands(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	out, errOut, err := c.run("", "token", "create", "--name", "crm")
 	token := strings.TrimSpace(out)

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -29,6 +29,7 @@ func assertEachOnce(t *testing.T, f *fixture, except map[string]bool) {
 }
 
 func TestEverySubscriberOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 120)
 	e, c := f.engine(t, f.opts("a"))
 	sum, err := e.Run(context.Background(), f.issue, c, true)
@@ -62,6 +63,7 @@ func TestEverySubscriberOnce(t *testing.T) {
 }
 
 func TestTemporaryFailuresAreRetriedUntilDelivered(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 100)
 	f.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnRcpt, Fraction: 0.1, Code: 451, Enhanced: "4.3.0", Message: "try later"})
 	e, c := f.engine(t, f.opts("a"))
@@ -79,6 +81,7 @@ func TestTemporaryFailuresAreRetriedUntilDelivered(t *testing.T) {
 }
 
 func TestPermanentFailuresFailAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 30)
 	bad := map[string]bool{"user3@example.org": true, "user7@example.org": true}
 	f.smtp.SetFaults(smtptest.Permanent(smtptest.OnRcpt, smtptest.Recipients("user3@example.org", "user7@example.org")))
@@ -127,6 +130,7 @@ func TestPermanentFailuresFailAtOnce(t *testing.T) {
 }
 
 func TestTwoEnginesShareOneIssue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 200)
 	e1, c1 := f.engine(t, f.opts("one"))
 	e2, c2 := f.engine(t, f.opts("two"))
@@ -154,6 +158,7 @@ func TestTwoEnginesShareOneIssue(t *testing.T) {
 }
 
 func TestUnsubscribedAfterFanOutIsSkipped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 10)
 	if _, err := f.db.Exec(`UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user4@example.org'`); err != nil {
 		t.Fatal(err)
@@ -167,12 +172,13 @@ func TestUnsubscribedAfterFanOutIsSkipped(t *testing.T) {
 }
 
 func TestStopDrainsWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 150)
 	ctx, cancel := context.WithCancel(context.Background())
 	e, c := f.engine(t, f.opts("a"))
 	done := make(chan error, 1)
 	go func() { _, err := e.Run(ctx, f.issue, c, true); done <- err }()
-	waitUntil(t, func() bool { return f.smtp.Count() >= 20 })
+	poll.Until(t, "the condition", func() bool { return f.smtp.Count() >= 20 })
 	cancel() // what SIGTERM does in the CLI
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -191,6 +197,7 @@ func TestStopDrainsWithoutDuplicates(t *testing.T) {
 }
 
 func TestPauseStopsAndResumeFinishes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, 100)
 	f.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnData, Code: 451, Enhanced: "4.3.0", Message: "slow down", Fraction: 0.5})
 	ctx := context.Background()
@@ -211,15 +218,4 @@ func TestPauseStopsAndResumeFinishes(t *testing.T) {
 		t.Fatalf("resumed run: %+v, %v", sum, err)
 	}
 	assertEachOnce(t, f, nil)
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

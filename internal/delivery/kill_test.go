@@ -15,6 +15,7 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/signing"
 )
 
@@ -41,7 +42,7 @@ func TestKilledSenderRowsComeBackInDoubt(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitUntil(t, func() bool { return f.smtp.Count() >= 30 })
+	poll.Until(t, "the condition", func() bool { return f.smtp.Count() >= 30 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

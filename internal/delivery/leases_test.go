@@ -9,6 +9,7 @@ import (
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/poll"
 )
 
 // A pause stops the sending at once, claimed rows included: after the pause
@@ -32,7 +33,7 @@ func TestPauseMidBatchLetsAtMostConnectionsOut(t *testing.T) {
 		}
 		done <- sum
 	}()
-	waitUntil(t, func() bool { return f.smtp.Count() >= 8 })
+	poll.Until(t, "the condition", func() bool { return f.smtp.Count() >= 8 })
 	if _, err := f.svc.Pause(ctx, f.issue.Period, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +68,7 @@ func TestPauseMidBatchLetsAtMostConnectionsOut(t *testing.T) {
 // longer than the lease, yet the heartbeat keeps the leases, so no second
 // sender takes rows over and nobody gets two copies.
 func TestSlowRelayShortLeaseSendsNoDuplicates(t *testing.T) {
+	t.Parallel()
 	for _, senders := range []int{1, 2} {
 		t.Run(map[int]string{1: "one sender", 2: "two senders"}[senders], func(t *testing.T) {
 			t.Parallel()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/enews/enews/internal/delivery"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/smtptest"
 )
 
@@ -30,12 +31,12 @@ func TestRelayOutageSpendsNoAttempts(t *testing.T) {
 		}
 		done <- sum
 	}()
-	waitUntil(t, func() bool { _, _, ok := f.waiting(t); return ok })
+	poll.Until(t, "the condition", func() bool { _, _, ok := f.waiting(t); return ok })
 	if _, reason, _ := f.waiting(t); reason == "" {
 		t.Error("waiting for the SMTP server without a reason")
 	}
 	time.Sleep(20 * time.Second) // the outage
-	waitUntil(t, func() bool { return f.smtp.Restart() == nil })
+	poll.Until(t, "the condition", func() bool { return f.smtp.Restart() == nil })
 	sum := <-done
 	if !sum.Done || sum.Failed != 0 || sum.Retried != 0 {
 		t.Fatalf("summary %+v, want done with nothing failed or retried", sum)
@@ -72,7 +73,7 @@ func TestEveryRecipientRefusedOpensTheBreaker(t *testing.T) {
 		}
 		done <- sum
 	}()
-	waitUntil(t, func() bool { _, _, ok := f.waiting(t); return ok })
+	poll.Until(t, "the condition", func() bool { _, _, ok := f.waiting(t); return ok })
 	time.Sleep(3 * time.Second) // the refusals go on
 	f.smtp.ClearFaults()
 	sum := <-done

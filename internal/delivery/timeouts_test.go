@@ -37,6 +37,7 @@ func TestSlowFinalReplyWithDefaultsIsWaitedFor(t *testing.T) {
 // the delivery in doubt: it is retried, and the ledger says it may have
 // arrived twice.
 func TestNoFinalReplyLeavesTheDeliveryInDoubt(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fault func(release <-chan struct{}) smtptest.Fault

@@ -2,13 +2,12 @@ package digest
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -59,7 +58,7 @@ func TestThemeDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != want {
-		t.Errorf("directory theme differs from the embedded one:\n%s", lineDiff(want.HTML, got.HTML))
+		t.Errorf("directory theme differs from the embedded one:\n%s", cmp.Diff(want.HTML, got.HTML))
 	}
 }
 
@@ -79,64 +78,8 @@ func golden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from the golden file (-want +got); rerun with -update if intended:\n%s",
-			path, lineDiff(string(want), got))
+			path, cmp.Diff(string(want), got))
 	}
-}
-
-// lineDiff is a longest-common-subsequence line diff, short enough to read:
-// changed lines with "-" and "+", runs of equal lines cut to one line of
-// context each side.
-func lineDiff(a, b string) string {
-	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
-	// lcs[i][j] is the LCS length of x[i:] and y[j:].
-	lcs := make([][]int, len(x)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(y)+1)
-	}
-	for i := len(x) - 1; i >= 0; i-- {
-		for j := len(y) - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-		at   int
-	}
-	var ops []line
-	i, j := 0, 0
-	for i < len(x) || j < len(y) {
-		switch {
-		case i < len(x) && j < len(y) && x[i] == y[j]:
-			ops = append(ops, line{' ', x[i], i + 1})
-			i, j = i+1, j+1
-		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, line{'-', x[i], i + 1})
-			i++
-		default:
-			ops = append(ops, line{'+', y[j], j + 1})
-			j++
-		}
-	}
-	var out strings.Builder
-	skipped := false
-	for k, l := range ops {
-		near := (k > 0 && ops[k-1].op != ' ') || (k+1 < len(ops) && ops[k+1].op != ' ')
-		if l.op == ' ' && !near {
-			skipped = true
-			continue
-		}
-		if skipped && out.Len() > 0 {
-			out.WriteString("  ...\n")
-		}
-		skipped = false
-		fmt.Fprintf(&out, "%c %4d| %s\n", l.op, l.at, l.text)
-	}
-	return out.String()
 }
 
 // TestThemeWithoutWebFile: a theme directory made before the archive's web

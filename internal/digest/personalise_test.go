@@ -4,6 +4,8 @@ import (
 	"html"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func compileSample(t testing.TB) (*Template, Rendered) {
@@ -106,10 +108,10 @@ func TestPersonaliseMatchesReplacer(t *testing.T) {
 	for range 2 {
 		tpl.Execute(&m, v)
 		if got, want := string(m.HTML), esc.Replace(rd.HTML); got != want {
-			t.Fatalf("HTML differs from the replacer's:\n%s", lineDiff(want, got))
+			t.Fatalf("HTML differs from the replacer's:\n%s", cmp.Diff(want, got))
 		}
 		if got, want := string(m.Text), plain.Replace(rd.Text); got != want {
-			t.Fatalf("text differs from the replacer's:\n%s", lineDiff(want, got))
+			t.Fatalf("text differs from the replacer's:\n%s", cmp.Diff(want, got))
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/signing"
 	"github.com/enews/enews/internal/smtptest"
 )
@@ -79,17 +80,6 @@ func (s *sender) eachOnce(t *testing.T, n int) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestApprovalStartsTheSendOnARunningSender: with approval required, the
 // draft waits while the senders run; approving it starts the send.
 func TestApprovalStartsTheSendOnARunningSender(t *testing.T) {
@@ -110,7 +100,7 @@ func TestApprovalStartsTheSendOnARunningSender(t *testing.T) {
 	if _, err := f.svc.Approve(context.Background(), may2022, "cli:alice"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the approved issue is sent", func() bool { return f.issue(t, may2022).Status == newsletter.IssueSent })
+	poll.Until(t, "the approved issue is sent", func() bool { return f.issue(t, may2022).Status == newsletter.IssueSent })
 	s.eachOnce(t, f.n)
 	log, err := f.st.IssueTransitions(context.Background(), f.issue(t, may2022).ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/schedule"
 )
 
@@ -19,6 +20,7 @@ func fastLeader(r *replica) *schedule.Leader {
 }
 
 func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewURL(t)
 	clk := &clock{t: utc("2026-06-02T07:00:00Z")} // a day after the firing
 	var replicas [2]*replica
@@ -56,7 +58,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 
 	// Wait for the leader's check to finish, not only for its send: a lead
 	// lost between the two leaves that replica without a recorded check.
-	eventually(t, "one replica leads, May is sent and the check recorded", func() bool {
+	poll.Until(t, "one replica leads, May is sent and the check recorded", func() bool {
 		n, who := leading()
 		return n == 1 && started() == 1 && !scheds[who].Status().LastCheck.IsZero()
 	})
@@ -68,7 +70,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 		if n := pgtest.TerminateAdvisoryLockHolders(t, replicas[0].db); n != 1 {
 			t.Fatalf("terminated %d sessions, want 1", n)
 		}
-		eventually(t, "the other replica leads and checks", func() bool {
+		poll.Until(t, "the other replica leads and checks", func() bool {
 			n, who := leading()
 			return n == 1 && who != first && !scheds[who].Status().LastCheck.IsZero()
 		})
@@ -80,7 +82,7 @@ func TestTwoReplicasOneLeaderOneIssue(t *testing.T) {
 		if leaders[current].IsLeader() {
 			t.Fatal("a stopped replica still says it leads")
 		}
-		eventually(t, "the remaining replica leads", func() bool {
+		poll.Until(t, "the remaining replica leads", func() bool {
 			n, who := leading()
 			return n == 1 && who != current
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/schedule"
 )
 
@@ -20,6 +21,7 @@ func mayItems(t *testing.T, r *replica) {
 }
 
 func TestCheckMakesTheDuePeriod(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	mayItems(t, r)
@@ -47,6 +49,7 @@ func TestCheckMakesTheDuePeriod(t *testing.T) {
 }
 
 func TestCatchUpAfterOutage(t *testing.T) {
+	t.Parallel()
 	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	mayItems(t, r)
 	// The 09:00 firing on 1 June passed while nothing ran; it is 3 days later.
@@ -55,7 +58,7 @@ func TestCatchUpAfterOutage(t *testing.T) {
 	for restart := range 2 {
 		s := r.scheduler(t, schedule.Config{Now: clk.Now})
 		stop := start(t, s.Run)
-		eventually(t, "the catch-up check ran", func() bool { return !s.Status().LastCheck.IsZero() })
+		poll.Until(t, "the catch-up check ran", func() bool { return !s.Status().LastCheck.IsZero() })
 		stop()
 		list := r.issueList(t)
 		if len(list) != 1 || list[0].Period != period("2026-05") || list[0].Status != newsletter.IssueSending {
@@ -68,6 +71,7 @@ func TestCatchUpAfterOutage(t *testing.T) {
 }
 
 func TestMissedPeriodsAreOnlyReported(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -110,6 +114,7 @@ func TestMissedPeriodsAreOnlyReported(t *testing.T) {
 }
 
 func TestApprovalAndQuietMonth(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -150,6 +155,7 @@ func TestApprovalAndQuietMonth(t *testing.T) {
 // TestDSTZurich: 09:00 on the 1st means 09:00 on the clocks of Zurich in
 // summer and in winter time, and the issue covers the month before.
 func TestDSTZurich(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -186,6 +192,7 @@ func TestDSTZurich(t *testing.T) {
 // by a process that died before starting it) is started if approved, and
 // left alone once it has moved on.
 func TestExistingIssueIsHandedOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string

@@ -198,16 +198,3 @@ func start(t *testing.T, fn func(ctx context.Context) error) (stop func()) {
 	t.Cleanup(stop)
 	return stop
 }
-
-// eventually polls cond until it holds, failing the test after a deadline
-// generous enough for any machine: it bounds a wait, it measures nothing.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

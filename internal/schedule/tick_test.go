@@ -10,6 +10,7 @@ import (
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/poll"
 	"github.com/enews/enews/internal/schedule"
 )
 
@@ -28,6 +29,7 @@ func publishAroundNow(t *testing.T, r *replica) {
 // start makes the issue first; the test then deletes it, and only a firing
 // can make it again.
 func TestRealFiringMakesTheIssue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	publishAroundNow(t, r)
@@ -35,7 +37,7 @@ func TestRealFiringMakesTheIssue(t *testing.T) {
 	start(t, s.Run)
 
 	var first newsletter.Issue
-	eventually(t, "the catch-up made an issue", func() bool {
+	poll.Until(t, "the catch-up made an issue", func() bool {
 		list := r.issueList(t)
 		if len(list) == 1 {
 			first = list[0]
@@ -45,13 +47,13 @@ func TestRealFiringMakesTheIssue(t *testing.T) {
 	if _, err := r.db.ExecContext(ctx, `DELETE FROM issues WHERE id = $1`, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a firing made the issue again", func() bool {
+	poll.Until(t, "a firing made the issue again", func() bool {
 		list := r.issueList(t)
 		return len(list) == 1 && list[0].ID != first.ID
 	})
 	// A firing racing the DELETE above may fail to start the issue it had
 	// just found; the check that made the new issue then clears the error.
-	eventually(t, "the status shows a clean firing", func() bool {
+	poll.Until(t, "the status shows a clean firing", func() bool {
 		st := s.Status()
 		return st.Running && !st.LastFire.IsZero() && st.LastError == ""
 	})
@@ -73,6 +75,7 @@ func (p *panicking) Create(ctx context.Context, period newsletter.Period, opts i
 // TestPanicDoesNotStopFirings: the catch-up panics; the process survives
 // and a later firing makes the issue.
 func TestPanicDoesNotStopFirings(t *testing.T) {
+	t.Parallel()
 	r := newReplica(t, pgtest.NewURL(t), issues.Policy{MinItems: 1})
 	publishAroundNow(t, r)
 	creator := &panicking{Creator: r.issues}
@@ -82,7 +85,7 @@ func TestPanicDoesNotStopFirings(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, s.Run)
-	eventually(t, "a firing after the panic made the issue", func() bool {
+	poll.Until(t, "a firing after the panic made the issue", func() bool {
 		return len(r.issueList(t)) == 1
 	})
 	if n := creator.calls.Load(); n < 2 {
@@ -114,6 +117,7 @@ func (f *flaky) AwaitingApproval(ctx context.Context, is newsletter.Issue) error
 // TestFailedHandOverIsRetried: a failing start or notification is retried
 // without waiting for the next firing, a month away.
 func TestFailedHandOverIsRetried(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		policy issues.Policy
@@ -133,7 +137,7 @@ func TestFailedHandOverIsRetried(t *testing.T) {
 				t.Fatal(err)
 			}
 			start(t, s.Run)
-			eventually(t, "the retry succeeded", func() bool {
+			poll.Until(t, "the retry succeeded", func() bool {
 				st := s.Status()
 				return st.DueStatus == tc.status && st.LastError == "" && !st.LastCheck.IsZero()
 			})

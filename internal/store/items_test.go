@@ -17,6 +17,7 @@ func item(id string, at time.Time) newsletter.Item {
 }
 
 func TestUpsertItems(t *testing.T) {
+	t.Parallel()
 	st := pgtest.New(t)
 	ctx := context.Background()
 	at := time.Date(2022, 5, 17, 8, 0, 0, 0, time.UTC)
@@ -55,6 +56,7 @@ func TestUpsertItems(t *testing.T) {
 }
 
 func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
+	t.Parallel()
 	st := pgtest.New(t)
 	ctx := context.Background()
 	geneva, err := time.LoadLocation("Europe/Zurich")

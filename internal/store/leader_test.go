@@ -30,6 +30,7 @@ func openTwice(t *testing.T) (*store.Store, *store.Store, *sqlx.DB) {
 }
 
 func TestAdvisoryLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a, b, db := openTwice(t)
 

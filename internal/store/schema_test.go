@@ -9,6 +9,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	st := pgtest.New(t)
 	ctx := context.Background()
 	res, err := st.Migrate(ctx, nil)
@@ -33,6 +34,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestSchemaConstraints(t *testing.T) {
+	t.Parallel()
 	_, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, status) VALUES ('Alice@Example.org', 'active')`); err != nil {

@@ -47,6 +47,7 @@ func status(t *testing.T, st *store.Store, email string) string {
 }
 
 func TestImportWithBadLines(t *testing.T) {
+	t.Parallel()
 	st := pgtest.New(t)
 	file := "email,name,city\n" +
 		"a@example.org,Anna,Bern\n" + // 2
@@ -84,6 +85,7 @@ func TestImportWithBadLines(t *testing.T) {
 }
 
 func TestReimportNeverResurrects(t *testing.T) {
+	t.Parallel()
 	st, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	file := "email,name\nactive@example.org,A\nunsub@example.org,U\nbounced@example.org,B\npending@example.org,P\nerased@example.org,E\n"
@@ -138,6 +140,7 @@ func TestReimportNeverResurrects(t *testing.T) {
 }
 
 func TestImportIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	st, ctx := pgtest.New(t), context.Background()
 	boom := errors.New("disk on fire")
 	rows := func(yield func(newsletter.Subscriber, error) bool) {
@@ -176,6 +179,7 @@ func exportCSV(t *testing.T, st *store.Store, f store.ExportFilter) [][]string {
 }
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	st, ctx := pgtest.New(t), context.Background()
 	importCSV(t, st, "email,name,city,status\na@example.org,\"=HYPERLINK(\"\"x\"\")\",Bern,vip\nb@example.org,\"Ben, Jr.\",,\n", newsletter.ImportPolicy{})
 	add(t, st, "p@example.org", newsletter.SubscriberPending)

@@ -37,6 +37,7 @@ func events(t *testing.T, st *store.Store, id int64) string {
 }
 
 func TestAddAndFind(t *testing.T) {
+	t.Parallel()
 	st, ctx := pgtest.New(t), context.Background()
 	sub := add(t, st, "Anna@example.org", newsletter.SubscriberActive)
 	if sub.ID == 0 || sub.Status != newsletter.SubscriberActive || sub.Attributes == nil {
@@ -71,6 +72,7 @@ func TestAddAndFind(t *testing.T) {
 }
 
 func TestListSubscribers(t *testing.T) {
+	t.Parallel()
 	st, ctx := pgtest.New(t), context.Background()
 	for _, e := range []string{"a1@example.org", "a2@example.org", "b1@example.org", "under_score@example.org", "pct%x@example.org"} {
 		add(t, st, e, newsletter.SubscriberActive)
@@ -119,6 +121,7 @@ func TestListSubscribers(t *testing.T) {
 }
 
 func TestSubscribeConfirmUnsubscribe(t *testing.T) {
+	t.Parallel()
 	st, ctx := pgtest.New(t), context.Background()
 	ip := netip.MustParseAddr("192.0.2.7")
 	form := newsletter.Consent{Source: newsletter.SourceForm, IP: ip}
@@ -173,6 +176,7 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 }
 
 func TestErase(t *testing.T) {
+	t.Parallel()
 	st, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	sub := add(t, st, "Gone@Example.org", newsletter.SubscriberActive)

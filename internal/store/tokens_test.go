@@ -11,6 +11,7 @@ import (
 )
 
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	st, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	token, tok, err := st.CreateAPIToken(ctx, "  ci  ")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestAPIIssueBounces(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ops")
 	ctx := context.Background()
@@ -55,6 +56,7 @@ func TestAPIIssueBounces(t *testing.T) {
 }
 
 func TestAPIIssueCheck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ops")
 	may := newsletter.Period{Year: 2022, Month: time.May}

@@ -11,6 +11,7 @@ import (
 // TestAPIIssueLifecycle drives one issue through the API's actions and
 // checks each is logged with the token's name.
 func TestAPIIssueLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("deploy")
 	may := newsletter.Period{Year: 2022, Month: time.May}

@@ -51,6 +51,7 @@ type apiSubscriber struct {
 }
 
 func TestAPIAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ci")
 	revoked := e.token("old")
@@ -76,6 +77,7 @@ func TestAPIAuth(t *testing.T) {
 }
 
 func TestAPISubscribers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ci")
 	var created apiSubscriber
@@ -136,6 +138,7 @@ func TestAPISubscribers(t *testing.T) {
 }
 
 func TestAPIPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ci")
 	for i := range 7 {
@@ -165,6 +168,7 @@ func TestAPIPaging(t *testing.T) {
 }
 
 func TestAPIImportExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ci")
 	unsub := e.add("left@example.org", newsletter.SubscriberActive)
@@ -212,6 +216,7 @@ func TestAPIImportExport(t *testing.T) {
 }
 
 func TestAPIApproveIssue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.token("ci")
 	may := newsletter.Period{Year: 2022, Month: time.May}

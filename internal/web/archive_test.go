@@ -56,6 +56,7 @@ func storeIssue(t *testing.T, e *env, p newsletter.Period, status, title string)
 }
 
 func TestArchive(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	april := newsletter.Period{Year: 2022, Month: time.April}
 	may := newsletter.Period{Year: 2022, Month: time.May}
@@ -115,6 +116,7 @@ func TestArchive(t *testing.T) {
 // TestArchiveKeepsTheFrozenBytes: an item edited after the issue froze
 // leaves the archive page as it was sent.
 func TestArchiveKeepsTheFrozenBytes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	may := newsletter.Period{Year: 2022, Month: time.May}
 	storeIssue(t, e, may, newsletter.IssueSending, "As sent")
@@ -127,6 +129,7 @@ func TestArchiveKeepsTheFrozenBytes(t *testing.T) {
 }
 
 func TestArchiveFeed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	april := newsletter.Period{Year: 2022, Month: time.April}
 	may := newsletter.Period{Year: 2022, Month: time.May}

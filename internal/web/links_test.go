@@ -15,6 +15,7 @@ import (
 )
 
 func TestOneClickUnsubscribe(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name string
@@ -58,6 +59,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 }
 
 func TestUnsubscribePageAndButton(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sub := e.add("reader@example.org", newsletter.SubscriberActive)
 	link := e.links.Unsubscribe(sub.ID)
@@ -82,6 +84,7 @@ func TestUnsubscribePageAndButton(t *testing.T) {
 }
 
 func TestBadTokensChangeNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sub := e.add("reader@example.org", newsletter.SubscriberPending)
 	unsub := e.links.Unsubscribe(sub.ID)

@@ -45,6 +45,7 @@ func assertClosed(t *testing.T, c net.Conn) {
 }
 
 func TestTimeoutsCloseSlowAndIdleConnections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	addr := serveLimited(t, e.web, web.HTTPLimits{ReadHeaderTimeout: 300 * time.Millisecond,
 		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 2 * time.Second, IdleTimeout: 300 * time.Millisecond})
@@ -80,6 +81,7 @@ func TestTimeoutsCloseSlowAndIdleConnections(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(d *web.Deps) { d.HTTP = web.HTTPLimits{MaxBodyBytes: 512, MaxImportBytes: 2048} })
 	tok := e.token("ci")
 	big := "email\n" + strings.Repeat("someone@example.org\n", 200)
@@ -99,6 +101,7 @@ func TestBodyLimits(t *testing.T) {
 }
 
 func TestPublicAndOpsEndpoints(t *testing.T) {
+	t.Parallel()
 	down := errors.New("database unreachable")
 	var ready error
 	e := newEnv(t, func(d *web.Deps) {

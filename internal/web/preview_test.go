@@ -12,6 +12,7 @@ import (
 // TestPreviewOfADraft: a test copy's signed "view in browser" link shows
 // the draft before it is sent; an altered or expired link shows nothing.
 func TestPreviewOfADraft(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	may := newsletter.Period{Year: 2022, Month: time.May}
 	storeIssue(t, e, may, newsletter.IssueDraft, "Draft news")
@@ -45,6 +46,7 @@ func TestPreviewOfADraft(t *testing.T) {
 // TestTestUnsubscribeChangesNothing: a test copy's unsubscribe link, page
 // or one-click, only says it was a test.
 func TestTestUnsubscribeChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, body := e.get(e.links.TestUnsubscribe())
 	if code != http.StatusOK || !strings.Contains(body, "This was a test copy") || !strings.Contains(body, "no subscription was changed") {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestTemplatesOverride(t *testing.T) {
+	t.Parallel()
 	own := fstest.MapFS{}
 	err := fs.WalkDir(templates.Web, "web", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

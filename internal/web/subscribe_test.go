@@ -16,6 +16,7 @@ import (
 )
 
 func TestSubscribeConfirmEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, page := e.get("/subscribe")
 	for _, want := range []string{`<label for="email">`, `<label for="name">`, `name="viewport"`, `aria-hidden="true"`} {
@@ -90,6 +91,7 @@ func TestSubscribeConfirmEndToEnd(t *testing.T) {
 }
 
 func TestSubscribeGivesOneAnswerForEveryAddress(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.add("active@example.org", newsletter.SubscriberActive)
 	e.add("pending@example.org", newsletter.SubscriberPending)
@@ -121,6 +123,7 @@ func TestSubscribeGivesOneAnswerForEveryAddress(t *testing.T) {
 }
 
 func TestSubscribeAbuse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(d *web.Deps) {
 		d.Limits = web.Limits{SubscribePerIP: rate.Every(time.Hour), SubscribeIPBurst: 4,
 			ConfirmPerAddress: rate.Every(time.Hour), ConfirmAddressBurst: 2}
@@ -161,6 +164,7 @@ func TestSubscribeAbuse(t *testing.T) {
 }
 
 func TestCrossOriginFormsAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		name   string
