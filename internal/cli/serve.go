@@ -95,6 +95,9 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := delivery.NewMetrics(reg)
+	if err := delivery.RegisterLedger(reg, st); err != nil {
+		return err
+	}
 	if err := bounce.RegisterRates(reg, st); err != nil {
 		return err
 	}

@@ -283,6 +283,23 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) 
 	return res.RowsAffected()
 }
 
+// DeliveryCounts counts every delivery in the ledger by status, over all
+// issues.
+func (s *Store) DeliveryCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int64  `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM deliveries GROUP BY status`); err != nil {
+		return nil, wrap("delivery counts", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
 // QueueDepth counts deliveries waiting to be sent across all issues.
 func (s *Store) QueueDepth(ctx context.Context) (int64, error) {
 	var n int64
