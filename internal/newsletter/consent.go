@@ -78,6 +78,17 @@ func CheckNewStatus(status string) (string, error) {
 	return "", fmt.Errorf("%w: status %q: want active or pending", ErrInvalid, status)
 }
 
+// ErrLinkSuperseded refuses a confirmation link used already, or sent
+// before the subscriber unsubscribed, bounced or complained: a link in an
+// old email must never undo what happened after it was sent.
+var ErrLinkSuperseded = fmt.Errorf("%w: the confirmation link was used already or is older than a later change", ErrConflict)
+
+// ClosingEvents are the consent events that end what a confirmation link
+// sent before them could do.
+func ClosingEvents() []string {
+	return []string{EventConfirmed, EventResubscribed, EventUnsubscribed, EventBounced, EventComplained, EventErased}
+}
+
 // ConfirmEvent is the rule for a confirmation link followed by a subscriber
 // in status: the consent event it writes, or "" when the subscriber is
 // active already and nothing changes. A complaint is ErrConflict: only staff

@@ -121,37 +121,52 @@ func (s *Signer) mac(dst []byte, purpose string, body []byte) []byte {
 // token for another purpose, from another secret, or altered in any way is
 // ErrTokenInvalid; a genuine one past its expiry is ErrTokenExpired.
 func (s *Signer) Verify(purpose, token string, now time.Time) (subscriberID int64, err error) {
+	id, _, err := s.VerifyExpiry(purpose, token, now)
+	return id, err
+}
+
+// VerifyExpiry is Verify that also returns the token's expiry (zero for
+// never), from which a link's sending time follows.
+func (s *Signer) VerifyExpiry(purpose, token string, now time.Time) (subscriberID int64, expires time.Time, err error) {
+	id, exp, err := s.verify(purpose, token, now)
+	if err != nil || exp == 0 {
+		return id, time.Time{}, err
+	}
+	return id, time.Unix(int64(exp), 0), nil
+}
+
+func (s *Signer) verify(purpose, token string, now time.Time) (int64, uint64, error) {
 	// The alphabet is checked by hand because the decoder skips CR and LF,
 	// which would let two different strings pass as one token.
 	if len(token) > maxTokenLen || !isBase64URL(token) {
-		return 0, ErrTokenInvalid
+		return 0, 0, ErrTokenInvalid
 	}
 	// Strict: the unused low bits of the last character must be zero, so
 	// no two strings decode to the same token.
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < 1+2+macSize || raw[0] != version {
-		return 0, ErrTokenInvalid
+		return 0, 0, ErrTokenInvalid
 	}
 	body, sum := raw[:len(raw)-macSize], raw[len(raw)-macSize:]
 	var want [macSize + 1]byte
 	if !hmac.Equal(s.mac(want[:0], purpose, body), sum) {
-		return 0, ErrTokenInvalid
+		return 0, 0, ErrTokenInvalid
 	}
 	// Genuine from here on; the fields are parsed only now so a forger
 	// learns nothing from which check failed.
 	id, n := binary.Varint(body[1:])
 	if n <= 0 {
-		return 0, ErrTokenInvalid
+		return 0, 0, ErrTokenInvalid
 	}
 	expires, m := binary.Uvarint(body[1+n:])
 	if m <= 0 || 1+n+m != len(body) {
-		return 0, ErrTokenInvalid
+		return 0, 0, ErrTokenInvalid
 	}
 	// Sign never writes more than a Unix time fits, so the conversion holds.
 	if expires != 0 && now.Unix() >= int64(expires) {
-		return 0, ErrTokenExpired
+		return 0, 0, ErrTokenExpired
 	}
-	return id, nil
+	return id, expires, nil
 }
 
 func isBase64URL(s string) bool {

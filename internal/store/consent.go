@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -73,11 +74,14 @@ func lockSubscriber(ctx context.Context, tx *sqlx.Tx, id int64) (email, status s
 }
 
 // ConfirmSubscriber activates a subscriber who followed a confirmation
-// link: pending becomes active (confirmed), unsubscribed or bounced comes
-// back (resubscribed), as newsletter.ConfirmEvent rules. changed is false
-// when it was active already. A complaint or a suppression is
-// newsletter.ErrConflict: only staff may undo those.
-func (s *Store) ConfirmSubscriber(ctx context.Context, id int64, c newsletter.Consent) (sub newsletter.Subscriber, changed bool, err error) {
+// link sent at sentAt: pending becomes active (confirmed), unsubscribed or
+// bounced comes back (resubscribed), as newsletter.ConfirmEvent rules.
+// changed is false when it was active already. A complaint or a
+// suppression is newsletter.ErrConflict: only staff may undo those. A link
+// is good once: when a confirmation, unsubscribe, bounce or complaint was
+// logged after sentAt (in a later second: links carry whole seconds), it is
+// newsletter.ErrLinkSuperseded. A zero sentAt skips that check.
+func (s *Store) ConfirmSubscriber(ctx context.Context, id int64, sentAt time.Time, c newsletter.Consent) (sub newsletter.Subscriber, changed bool, err error) {
 	err = s.inTx(ctx, "confirm subscriber", func(tx *sqlx.Tx) error {
 		email, status, err := lockSubscriber(ctx, tx, id)
 		if err != nil {
@@ -86,6 +90,18 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id int64, c newsletter.Co
 		event, err := newsletter.ConfirmEvent(status)
 		if err != nil || event == "" {
 			return err
+		}
+		if !sentAt.IsZero() {
+			var later bool
+			err := tx.GetContext(ctx, &later, `SELECT EXISTS (SELECT 1 FROM consent_events
+				WHERE subscriber_id = $1 AND event = ANY($2) AND created_at >= $3)`,
+				id, pq.Array(newsletter.ClosingEvents()), sentAt.Truncate(time.Second).Add(time.Second))
+			if err != nil {
+				return wrap("later consent events", err)
+			}
+			if later {
+				return newsletter.ErrLinkSuperseded
+			}
 		}
 		hash, err := s.hash(email)
 		if err != nil {

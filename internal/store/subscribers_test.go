@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/pgtest"
@@ -138,11 +139,11 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 	if sub.Status != newsletter.SubscriberPending || sub.Name != "New" {
 		t.Fatalf("after sign-ups: %+v (the second must not rename)", sub)
 	}
-	sub, changed, err := st.ConfirmSubscriber(ctx, res.ID, newsletter.Consent{Source: newsletter.SourceLink, IP: ip})
+	sub, changed, err := st.ConfirmSubscriber(ctx, res.ID, time.Time{}, newsletter.Consent{Source: newsletter.SourceLink, IP: ip})
 	if err != nil || !changed || sub.Status != newsletter.SubscriberActive {
 		t.Fatalf("confirm: %+v %v %v", sub, changed, err)
 	}
-	if _, changed, _ := st.ConfirmSubscriber(ctx, res.ID, form); changed {
+	if _, changed, _ := st.ConfirmSubscriber(ctx, res.ID, time.Time{}, form); changed {
 		t.Error("second confirm changed something")
 	}
 	if res, _ := st.Subscribe(ctx, "new@example.org", "", form); res.SendConfirm {
@@ -159,7 +160,7 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 	if res, _ := st.Subscribe(ctx, "new@example.org", "", form); !res.SendConfirm {
 		t.Error("an unsubscribed address cannot ask again")
 	}
-	if _, changed, _ := st.ConfirmSubscriber(ctx, res.ID, form); !changed {
+	if _, changed, _ := st.ConfirmSubscriber(ctx, res.ID, time.Time{}, form); !changed {
 		t.Error("resubscribe did not happen")
 	}
 	want := "subscribed/form confirmed/link unsubscribed/one-click subscribed/form resubscribed/form"
@@ -172,6 +173,44 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 	}
 	if _, _, err := st.UnsubscribeSubscriber(ctx, 424242, form); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Errorf("unsubscribe unknown id: %v", err)
+	}
+}
+
+// A confirmation link works once, and never after the subscriber
+// unsubscribed: an old email cannot sign anyone up again.
+func TestConfirmLinkIsSingleUse(t *testing.T) {
+	t.Parallel()
+	st, ctx := pgtest.New(t), context.Background()
+	form := newsletter.Consent{Source: newsletter.SourceForm}
+	link := newsletter.Consent{Source: newsletter.SourceLink}
+	res, err := st.Subscribe(ctx, "once@example.org", "", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first link, sent a while ago.
+	first := time.Now().Add(-time.Minute)
+	if _, changed, err := st.ConfirmSubscriber(ctx, res.ID, first, link); err != nil || !changed {
+		t.Fatalf("first use: %v %v", changed, err)
+	}
+	if _, changed, err := st.ConfirmSubscriber(ctx, res.ID, first, link); err != nil || changed {
+		t.Fatalf("second use while active: changed %v, %v; want nothing done", changed, err)
+	}
+	if _, _, err := st.UnsubscribeSubscriber(ctx, res.ID, newsletter.Consent{Source: newsletter.SourceOneClick}); err != nil {
+		t.Fatal(err)
+	}
+	sub, changed, err := st.ConfirmSubscriber(ctx, res.ID, first, link)
+	if !errors.Is(err, newsletter.ErrLinkSuperseded) || !errors.Is(err, newsletter.ErrConflict) || changed {
+		t.Fatalf("old link after unsubscribing: %+v %v %v; want ErrLinkSuperseded", sub, changed, err)
+	}
+	if sub, _ := st.GetSubscriber(ctx, res.ID); sub.Status != newsletter.SubscriberUnsubscribed {
+		t.Fatalf("old link resubscribed: %s", sub.Status)
+	}
+	// A new sign-up sends a new link, which works.
+	if _, err := st.Subscribe(ctx, "once@example.org", "", form); err != nil {
+		t.Fatal(err)
+	}
+	if sub, changed, err := st.ConfirmSubscriber(ctx, res.ID, time.Now(), link); err != nil || !changed || sub.Status != newsletter.SubscriberActive {
+		t.Fatalf("new link: %+v %v %v", sub, changed, err)
 	}
 }
 

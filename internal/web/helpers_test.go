@@ -138,6 +138,8 @@ func (e *env) get(path string) (int, string) {
 func (e *env) postForm(path string, fields url.Values, header ...string) (int, string) {
 	code, body, _ := e.do(http.MethodPost, path, strings.NewReader(fields.Encode()),
 		append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
+	// A sign-up is recorded after its answer.
+	e.web.Wait()
 	return code, body
 }
 

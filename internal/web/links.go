@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/newsletter"
@@ -65,7 +66,20 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), id, s.consent(r, newsletter.SourceLink))
+	// verify accepted the token, so this only reads its expiry.
+	_, expires, _ := s.d.Signer.VerifyExpiry(links.PurposeConfirm, r.PathValue("token"), s.d.Now())
+	var sentAt time.Time
+	if !expires.IsZero() {
+		sentAt = expires.Add(-links.ConfirmTTL)
+	}
+	_, _, err := s.d.Store.ConfirmSubscriber(r.Context(), id, sentAt, s.consent(r, newsletter.SourceLink))
+	if errors.Is(err, newsletter.ErrLinkSuperseded) {
+		s.messageLink(w, r, http.StatusConflict, "This link has been used already",
+			s.d.Links.Subscribe(), "Subscribe again",
+			"A confirmation link works once, and not after you unsubscribed. Nothing was changed.",
+			"To receive the "+s.d.Brand.Newsletter+", subscribe again and follow the link in the new email.")
+		return
+	}
 	if errors.Is(err, newsletter.ErrConflict) {
 		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
 			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")

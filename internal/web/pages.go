@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 
@@ -107,6 +108,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if d.NoIndex {
 		h.Set("Cache-Control", "no-store")
 	}
+	// With a length the answer is complete once written, even while the
+	// handler goes on (subscribe does its work after answering).
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

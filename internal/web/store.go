@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
@@ -20,7 +21,7 @@ type Store interface {
 // SignUps are the changes the public pages make, each logging consent.
 type SignUps interface {
 	Subscribe(ctx context.Context, email, name string, c newsletter.Consent) (store.SubscribeResult, error)
-	ConfirmSubscriber(ctx context.Context, id int64, c newsletter.Consent) (newsletter.Subscriber, bool, error)
+	ConfirmSubscriber(ctx context.Context, id int64, sentAt time.Time, c newsletter.Consent) (newsletter.Subscriber, bool, error)
 	UnsubscribeSubscriber(ctx context.Context, id int64, c newsletter.Consent) (newsletter.Subscriber, bool, error)
 }
 

@@ -26,7 +26,9 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 // subscribe handles the form. Whatever the address (new, pending, active,
 // unsubscribed, erased, or rate-limited), a valid one gets the same page:
 // the answer must not tell anyone whether an address is on the list. The
-// email goes out after the answer, so its timing tells nothing either.
+// answer is sent, complete, before the address is even looked up, so its
+// timing tells nothing either: the sign-up is recorded and the
+// confirmation queued afterwards, and a failure there is logged.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -60,19 +62,30 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, pageSubscribe, d)
 		return
 	}
-	res, err := s.d.Store.Subscribe(r.Context(), email, name, newsletter.Consent{Source: newsletter.SourceForm, IP: ip})
+	s.signUps.Add(1)
+	defer s.signUps.Done()
+	s.checkInbox(w, r)
+	_ = http.NewResponseController(w).Flush()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), signUpTimeout)
+	defer cancel()
+	res, err := s.d.Store.Subscribe(ctx, email, name, newsletter.Consent{Source: newsletter.SourceForm, IP: ip})
 	if err != nil {
-		s.pageError(w, r, "subscribe", err)
+		s.log.Error("web: subscribe: sign-up not recorded", "err", err)
 		return
 	}
 	if res.SendConfirm && s.addLim.allow(s.d.Signer.HashAddress(email), now) {
-		if err := s.queueConfirmation(r.Context(), email, res.ID, now); err != nil {
-			s.pageError(w, r, "confirmation email", err, "subscriber", res.ID)
-			return
+		if err := s.queueConfirmation(ctx, email, res.ID, now); err != nil {
+			s.log.Error("web: subscribe: confirmation email not queued", "subscriber", res.ID, "err", err)
 		}
 	}
-	s.checkInbox(w, r)
 }
+
+// signUpTimeout bounds the work a sign-up does after its answer went out.
+const signUpTimeout = 30 * time.Second
+
+// Wait returns once every sign-up answered so far is recorded. A server
+// shutting down waits for them anyway, as for any running handler.
+func (s *Server) Wait() { s.signUps.Wait() }
 
 func (s *Server) checkInbox(w http.ResponseWriter, r *http.Request) {
 	s.message(w, r, http.StatusOK, "Check your inbox",

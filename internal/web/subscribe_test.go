@@ -189,3 +189,66 @@ func TestCrossOriginFormsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A confirmation link works once, and cannot sign up again someone who
+// unsubscribed after it was sent.
+func TestConfirmLinkWorksOnce(t *testing.T) {
+	e := newEnv(t)
+	e.advance(-time.Minute) // the email went out a minute ago
+	if code, _ := e.postForm("/subscribe", url.Values{"email": {"once@example.org"}}); code != http.StatusOK {
+		t.Fatalf("subscribe: %d", code)
+	}
+	e.settle()
+	if e.smtp.Count() != 1 {
+		t.Fatalf("%d emails", e.smtp.Count())
+	}
+	link := regexp.MustCompile(regexp.QuoteMeta(e.url) + `/confirm/[A-Za-z0-9_-]+`).FindString(string(e.smtp.Messages()[0].Data))
+	if link == "" {
+		t.Fatal("no confirm link")
+	}
+	if code, body := e.postForm(link, nil); code != http.StatusOK || !strings.Contains(body, "You are subscribed") {
+		t.Fatalf("first use: %d\n%s", code, body)
+	}
+	sub, err := e.st.SubscriberByEmail(context.Background(), "once@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.st.UnsubscribeSubscriber(context.Background(), sub.ID, newsletter.Consent{Source: newsletter.SourceOneClick}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := e.postForm(link, nil)
+	if code != http.StatusConflict || !strings.Contains(body, "used already") {
+		t.Fatalf("link used again after unsubscribing: %d\n%s", code, body)
+	}
+	if got := e.status("once@example.org"); got != newsletter.SubscriberUnsubscribed {
+		t.Fatalf("the old link made the address %s", got)
+	}
+}
+
+// The form answers before it looks the address up: with the subscriber
+// tables locked, the answer still comes, and the sign-up is recorded once
+// they are free.
+func TestSubscribeAnswersBeforeLookingUp(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tx, err := e.db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE suppressions, subscribers IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := e.do(http.MethodPost, "/subscribe", strings.NewReader(url.Values{"email": {"early@example.org"}}.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded")
+	if code != http.StatusOK || !strings.Contains(body, "Check your inbox") {
+		t.Fatalf("answer with the tables locked: %d\n%s", code, body)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	e.web.Wait()
+	if got := e.status("early@example.org"); got != newsletter.SubscriberPending {
+		t.Fatalf("after the lock: %s, want pending", got)
+	}
+}

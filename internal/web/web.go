@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/enews/enews/internal/links"
@@ -77,6 +78,8 @@ type Server struct {
 	pages  *pages
 	ipLim  *limiter
 	addLim *limiter
+	// signUps are form posts answered and still being recorded.
+	signUps sync.WaitGroup
 }
 
 // New checks d, parses the templates and builds the routes.
