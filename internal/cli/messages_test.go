@@ -55,6 +55,23 @@ func TestMessagesAUserCanActOn(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a file that is not UTF-8 is refused whole", func(t *testing.T) {
+		file := writeFile(t, "email,name\nnew1@example.org,Anna\nnew2@example.org,J\xfcrg\n")
+		_, _, err := c.run("", "subscribers", "import", file)
+		if err == nil || !strings.Contains(err.Error(), "first bad byte on line 3") {
+			t.Fatalf("import: %v, want the file refused naming line 3", err)
+		}
+		if out := c.ok("subscribers", "list", "--search", "new1@"); strings.Contains(out, "new1@example.org") {
+			t.Fatalf("a line before the bad byte was imported:\n%s", out)
+		}
+	})
+	t.Run("an import whose every line is bad fails", func(t *testing.T) {
+		file := writeFile(t, "email,name\nnot-an-address,A\nalso bad,B\n")
+		_, stderr, err := c.run("", "subscribers", "import", file)
+		if err == nil || !strings.Contains(err.Error(), "all 2 lines were refused") || !strings.Contains(stderr, "line 2") {
+			t.Fatalf("import: %v\n%s\nwant an error after the bad lines", err, stderr)
+		}
+	})
 	t.Run("a revoked token's name can be reused", func(t *testing.T) {
 		c.ok("token", "create", "--name", "ci")
 	})

@@ -65,6 +65,10 @@ func (a *app) importList(ctx context.Context, path string, opts newsletter.Impor
 		if err != nil {
 			return err
 		}
+		if res.Rows == 0 && bad > 0 {
+			return newsletter.Problemf(newsletter.ErrInvalid,
+				"%s: all %d lines were refused (see above); nothing was imported", path, bad)
+		}
 		secs := time.Since(start).Seconds()
 		fmt.Fprintf(a.stdout, "%s: %d rows, %d bad lines, %d repeated in the file, %d suppressed, %d added, "+
 			"%d already on the list (%d activated, %d updated) in %.1f s (%.0f rows/s)\n",

@@ -146,6 +146,15 @@ func (ir *ImportReader) Next() (Row, error) {
 	}
 	ir.advance()
 	line, _ := ir.csv.FieldPos(0)
+	for _, f := range record {
+		if !utf8.ValidString(f) {
+			// Not a bad line but a file in another encoding (Latin-1 from
+			// a spreadsheet): every accented name after it would be wrong
+			// too, so the whole import is refused, as items import does.
+			return Row{}, newsletter.Problemf(newsletter.ErrInvalid,
+				"import: not UTF-8 text (first bad byte on line %d); save the file as UTF-8 and import it again: nothing was imported", line)
+		}
+	}
 	if reason := ir.check(record); reason != "" {
 		return Row{}, &LineError{Line: line, Reason: reason}
 	}
@@ -195,8 +204,6 @@ func (ir *ImportReader) check(record []string) string {
 		// mail headers.
 		case strings.ContainsAny(f, "\r\n"):
 			return fmt.Sprintf("line break (CR or LF) inside column %q", ir.columns[i])
-		case !utf8.ValidString(f):
-			return fmt.Sprintf("invalid UTF-8 in column %q", ir.columns[i])
 		}
 	}
 	return ""

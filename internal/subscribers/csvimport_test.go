@@ -84,8 +84,6 @@ func TestImportLines(t *testing.T) {
 			[]string{"2 error line break (CR or LF) inside column \"email\""}},
 		{"nul byte", head + "a@example.org,An\x00na\nb@example.org,B\n",
 			[]string{"2 error NUL byte in column \"name\"", "3 row b@example.org|B"}},
-		{"invalid utf-8", head + "a@example.org,An\xffna\n",
-			[]string{"2 error invalid UTF-8 in column \"name\""}},
 		{"tab in name", head + "a@example.org,An\tna\n",
 			[]string{"2 error name has a control character"}},
 		{"name of 200 runes", head + "a@example.org," + strings.Repeat("é", 200) + "\n",
@@ -103,6 +101,19 @@ func TestImportLines(t *testing.T) {
 				t.Errorf("events\n got %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNotUTF8IsRefusedWhole: a file in another encoding is not a few bad
+// lines but a wrong file; the first bad byte's line is named and nothing
+// after it is read.
+func TestNotUTF8IsRefusedWhole(t *testing.T) {
+	got, err := readAll(t, "email,name\na@example.org,Anna\nb@example.org,J\xfcrg\nc@example.org,C\n")
+	if !errors.Is(err, newsletter.ErrInvalid) || !strings.Contains(err.Error(), "not UTF-8 text (first bad byte on line 3)") {
+		t.Fatalf("err = %v, want the whole file refused naming line 3", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("events %q: want only the line before the bad byte", got)
 	}
 }
 

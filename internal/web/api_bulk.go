@@ -2,6 +2,10 @@ package web
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -19,8 +23,11 @@ type lineErrorJSON struct {
 	Reason string `json:"reason"`
 }
 
-// apiImport: POST /api/subscribers/import with a CSV body, as the CLI's
-// import: ?status=pending, ?activate_pending=true, ?overwrite=true.
+// apiImport: POST /api/subscribers/import with the CSV as the raw body or
+// as the first file of a multipart/form-data upload (what an HTML form or
+// curl -F sends), as the CLI's import: ?status=pending,
+// ?activate_pending=true, ?overwrite=true. The answer's "input" says which
+// was read.
 func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	opts := newsletter.ImportPolicy{Status: q.Get("status"), Source: newsletter.SourceAPI}
@@ -34,7 +41,12 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 			*dst = b
 		}
 	}
-	ir, err := subscribers.NewImportReader(r.Body) // bounded by HTTPLimits
+	body, input, err := importBody(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	ir, err := subscribers.NewImportReader(body) // bounded by HTTPLimits
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -54,8 +66,33 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"rows": res.Rows, "duplicates": res.Duplicates, "suppressed": res.Suppressed,
 		"inserted": res.Inserted, "existing": res.Existing, "activated": res.Activated, "updated": res.Updated,
-		"bad_lines": bad, "errors": lines,
+		"bad_lines": bad, "errors": lines, "input": input,
 	})
+}
+
+// importBody is the CSV of an import request: the first file part of a
+// multipart upload, streamed, or else the raw body. input names which.
+func importBody(r *http.Request) (io.Reader, string, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return r.Body, "raw body", nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", badRequest("multipart upload: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, "", badRequest("multipart upload holds no file: send the CSV as a file part, e.g. curl -F file=@list.csv")
+		}
+		if err != nil {
+			return nil, "", badRequest("multipart upload: %v", err)
+		}
+		if part.FileName() != "" {
+			return part, fmt.Sprintf("multipart file %q", part.FileName()), nil
+		}
+	}
 }
 
 // apiExport: GET /api/subscribers/export?status=&since= streams CSV.

@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -235,5 +238,56 @@ func TestAPIApproveIssue(t *testing.T) {
 		if code, body := e.api(tok, "POST", tt.path, "", &ae); code != tt.want || ae.Error.Code == "" {
 			t.Errorf("%s: %d %s; want %d", tt.path, code, body, tt.want)
 		}
+	}
+}
+
+// TestAPIImportMultipart: the import also takes the CSV as a file upload
+// (curl -F file=@list.csv), and says which input it read.
+func TestAPIImportMultipart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.token("ci")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if err := mw.WriteField("note", "a field before the file is skipped"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := mw.CreateFormFile("file", "list.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(fw, "email,name\nup1@example.org,One\nup2@example.org,Two\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Inserted int
+		Input    string
+	}
+	code, body, _ := e.do("POST", "/api/subscribers/import", &buf, "Authorization", "Bearer "+tok, "Content-Type", mw.FormDataContentType())
+	if err := json.Unmarshal([]byte(body), &res); err != nil || code != 200 {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	if res.Inserted != 2 || res.Input != `multipart file "list.csv"` {
+		t.Fatalf("import result %+v, want 2 inserted from the multipart file", res)
+	}
+	raw, _, _ := e.do("POST", "/api/subscribers/import", strings.NewReader("email\nraw@example.org\n"),
+		"Authorization", "Bearer "+tok, "Content-Type", "text/csv")
+	if raw != 200 {
+		t.Fatalf("raw import: %d", raw)
+	}
+	empty := &bytes.Buffer{}
+	ew := multipart.NewWriter(empty)
+	_ = ew.WriteField("note", "no file")
+	_ = ew.Close()
+	if code, body, _ := e.do("POST", "/api/subscribers/import", empty, "Authorization", "Bearer "+tok,
+		"Content-Type", ew.FormDataContentType()); code != 400 || !strings.Contains(body, "holds no file") {
+		t.Fatalf("multipart without a file: %d %s", code, body)
+	}
+	if code, body, _ := e.do("GET", "/api/subscribers?status=bogus", nil, "Authorization", "Bearer "+tok); code != 422 ||
+		!strings.Contains(body, `status \"bogus\": want one of`) {
+		t.Fatalf("?status=bogus: %d %s", code, body)
 	}
 }
