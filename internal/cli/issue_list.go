@@ -76,5 +76,5 @@ func (a *app) when(is newsletter.Issue) string {
 			break
 		}
 	}
-	return label + " " + t.In(a.cfg.Location()).Format("2006-01-02 15:04")
+	return label + " " + t.In(a.cfg.Location()).Format("2006-01-02 15:04 MST")
 }

@@ -222,7 +222,7 @@ func progressLine(s newsletter.DeliveryStats) string {
 	if total == 0 {
 		return "no deliveries in the ledger"
 	}
-	return fmt.Sprintf("%s  %d of %d done  %d/min", bar(14, finished, total), finished, total, s.SentLastMin)
+	return fmt.Sprintf("%s  %d of %d done  %.0f/min", bar(14, finished, total), finished, total, s.PerMinute())
 }
 
 func isTerminal(v any) bool {

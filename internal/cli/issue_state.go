@@ -54,7 +54,7 @@ func (a *app) printSMTPWaiting(ctx context.Context, w io.Writer, st *store.Store
 	}
 	if ok {
 		fmt.Fprintf(w, "waiting for the SMTP server since %s (%s ago): %s\n",
-			since.In(a.cfg.Location()).Format("2006-01-02 15:04:05"), time.Since(since).Round(time.Second), plaintext.Clip(plaintext.OneLine(reason), 80))
+			since.In(a.cfg.Location()).Format("2006-01-02 15:04:05 MST"), time.Since(since).Round(time.Second), plaintext.Clip(plaintext.OneLine(reason), 80))
 		return nil
 	}
 	n, err := st.LiveSenders(ctx, is.ID, dead)

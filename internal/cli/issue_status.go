@@ -22,10 +22,11 @@ func (a *app) issueStatusCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
 				for {
-					if err := a.printStatus(ctx, st, p, watch); err != nil {
+					status, err := a.printStatus(ctx, st, p, watch)
+					if err != nil {
 						return err
 					}
-					if !watch {
+					if !watch || watchEnds(status) {
 						return nil
 					}
 					select {
@@ -38,18 +39,19 @@ func (a *app) issueStatusCommand() *cobra.Command {
 		},
 	}
 	periodFlag(cmd, &period)
-	cmd.Flags().BoolVar(&watch, "watch", false, "refresh every 2 seconds until interrupted")
+	cmd.Flags().BoolVar(&watch, "watch", false, "refresh every 2 seconds until the issue is sent (or skipped or cancelled), or until interrupted")
 	return cmd
 }
 
-func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Period, clear bool) error {
+// printStatus prints one screen of an issue's state and returns its status.
+func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Period, clear bool) (string, error) {
 	is, err := st.IssueByPeriod(ctx, p)
 	if err != nil {
-		return err
+		return "", err
 	}
 	s, err := st.Stats(ctx, is.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if clear && isTerminal(a.stdout) {
 		fmt.Fprint(a.stdout, "\033[H\033[2J")
@@ -58,28 +60,23 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, stateLabel(is.Status, s.ByStatus[newsletter.DeliveryFailed]), reasonSuffix(is))
 	fmt.Fprintf(w, "subject: %s\nitems: %d\n", is.Subject, len(is.ItemIDs))
 	fmt.Fprintf(w, "deliveries: %d (%s)\n", s.Total(), formatCounts(s))
-	left := s.ByStatus[newsletter.DeliveryQueued] + s.ByStatus[newsletter.DeliveryRetry] + s.ByStatus[newsletter.DeliverySending]
-	fmt.Fprintf(w, "rate: %d/min", s.SentLastMin)
-	if s.SentLastMin > 0 && left > 0 {
-		fmt.Fprintf(w, ", ETA %s", (time.Duration(float64(left)/float64(s.SentLastMin)*60) * time.Second).Round(time.Second))
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, rateLine(is.Status, s))
 	// In doubt: leases that ran out because their sender died. Each may have
 	// been sent once already; at most sending.connections per dead process
 	// were really on the wire.
 	fmt.Fprintf(w, "in doubt after a crash (possible duplicates): %d\n", s.InDoubt)
 	if err := a.printSMTPWaiting(ctx, w, st, is); err != nil {
-		return err
+		return "", err
 	}
 	history, err := st.IssueTransitions(ctx, is.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := a.printBounces(ctx, w, st, is, history); err != nil {
-		return err
+		return "", err
 	}
 	if err := printLatestReceipt(ctx, w, st, is.ID); err != nil {
-		return err
+		return "", err
 	}
 	if len(history) > 0 {
 		fmt.Fprintln(w, "history:")
@@ -88,23 +85,46 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 			if h.Note != "" {
 				note = "  (" + plaintext.Clip(plaintext.OneLine(h.Note), 60) + ")"
 			}
-			fmt.Fprintf(w, "  %s  %-12s %-9s → %-9s by %s%s\n", h.At.In(a.cfg.Location()).Format("2006-01-02 15:04:05"),
+			fmt.Fprintf(w, "  %s  %-12s %-9s → %-9s by %s%s\n", h.At.In(a.cfg.Location()).Format("2006-01-02 15:04:05 MST"),
 				h.Action, orNone(h.From), h.To, h.Actor, note)
 		}
 	}
 	ob, err := st.OutboxBacklog(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	fmt.Fprintf(w, "transactional mail: %s\n", a.describeOutbox(ob))
 	if len(s.RecentErrors) > 0 {
 		fmt.Fprintln(w, "recent errors:")
 		for _, e := range s.RecentErrors {
 			fmt.Fprintf(w, "  subscriber %d  %s  attempt %d  %s  %s\n", e.SubscriberID, e.Status, e.Attempts,
-				e.At.In(a.cfg.Location()).Format("01-02 15:04:05"), plaintext.Clip(plaintext.OneLine(e.Reply), 80))
+				e.At.In(a.cfg.Location()).Format("01-02 15:04:05 MST"), plaintext.Clip(plaintext.OneLine(e.Reply), 80))
 		}
 	}
-	return nil
+	return is.Status, nil
+}
+
+// watchEnds says when --watch has nothing more to show: the issue is sent,
+// or skipped or cancelled (until someone reopens it).
+func watchEnds(status string) bool {
+	return status == newsletter.IssueSent || status == newsletter.IssueSkipped || status == newsletter.IssueCancelled
+}
+
+// rateLine is the recent sending rate and when the send should end; a
+// paused or stopped issue shows neither, as nothing is being sent.
+func rateLine(status string, s newsletter.DeliveryStats) string {
+	if status != newsletter.IssueSending {
+		return "rate: none (the issue is " + status + ")"
+	}
+	rate := s.PerMinute()
+	if rate == 0 {
+		return "rate: nothing sent in the last minute"
+	}
+	line := fmt.Sprintf("rate: %.0f/min", rate)
+	if eta, ok := s.ETA(); ok {
+		line += fmt.Sprintf(", ETA %s (%s)", eta, "at this rate")
+	}
+	return line
 }
 
 func orNone(status string) string {
@@ -125,7 +145,7 @@ func (a *app) describeOutbox(b newsletter.OutboxBacklog) string {
 		out += fmt.Sprintf(" (%d retrying)", b.Retrying)
 	}
 	if b.OldestPending != nil {
-		out += ", oldest queued " + b.OldestPending.In(a.cfg.Location()).Format("2006-01-02 15:04:05")
+		out += ", oldest queued " + b.OldestPending.In(a.cfg.Location()).Format("2006-01-02 15:04:05 MST")
 	}
 	if b.FailedRecent > 0 {
 		out += fmt.Sprintf(", %d failed in the last 7 days", b.FailedRecent)

@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -33,5 +34,5 @@ func sendStats(sent, failed, total, perMin int64) newsletter.DeliveryStats {
 	return newsletter.DeliveryStats{ByStatus: map[string]int64{
 		newsletter.DeliverySent: sent, newsletter.DeliveryFailed: failed,
 		newsletter.DeliveryQueued: total - sent - failed,
-	}, SentLastMin: perMin}
+	}, SentLastMin: perMin, SentWindow: time.Minute}
 }

@@ -222,6 +222,7 @@ type deliveryErrorRow struct {
 // Stats reads the ledger counts of one issue.
 func (s *Store) Stats(ctx context.Context, issueID int64) (newsletter.DeliveryStats, error) {
 	st := newsletter.DeliveryStats{ByStatus: map[string]int64{}}
+	var windowSecs float64
 	var rows []struct {
 		Status string `db:"status"`
 		N      int64  `db:"n"`
@@ -234,8 +235,10 @@ func (s *Store) Stats(ctx context.Context, issueID int64) (newsletter.DeliverySt
 	}
 	err := s.db.QueryRowxContext(ctx, `SELECT
 			count(*) FILTER (WHERE in_doubt),
-			count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '1 minute')
-		FROM deliveries WHERE issue_id = $1`, issueID).Scan(&st.InDoubt, &st.SentLastMin)
+			count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '1 minute'),
+			COALESCE(extract(epoch FROM now() - min(sent_at) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '1 minute')), 0)
+		FROM deliveries WHERE issue_id = $1`, issueID).Scan(&st.InDoubt, &st.SentLastMin, &windowSecs)
+	st.SentWindow = time.Duration(windowSecs * float64(time.Second))
 	if err != nil {
 		return st, wrap("delivery stats", err)
 	}
