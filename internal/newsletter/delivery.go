@@ -27,13 +27,13 @@ type Outcome struct {
 
 // DeliveryStats summarises one issue's ledger.
 type DeliveryStats struct {
-	ByStatus     map[string]int64
-	InDoubt      int64
-	SentLastMin  int64
+	ByStatus    map[string]int64
+	InDoubt     int64
+	SentLastMin int64
 	// SentWindow is how much of the last minute the sends counted in
 	// SentLastMin span: from the first of them to now. A send that began
 	// ten seconds ago has a ten-second window, not a minute.
-	SentWindow time.Duration
+	SentWindow   time.Duration
 	RecentErrors []DeliveryError
 }
 
