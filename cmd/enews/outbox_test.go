@@ -46,3 +46,25 @@ func TestTestCopyWaitsForTheRelay(t *testing.T) {
 		return strings.Contains(e.ok("issue", "status", "--period", "2022-05"), "transactional mail: nothing waiting")
 	})
 }
+
+// The approver notice of a scheduled draft waits in the outbox while the
+// relay is down and goes out once it is back.
+func TestApproverNoticeWaitsForTheRelay(t *testing.T) {
+	e, _ := serveE2E(t, 1)
+	e.env = append(e.env, "ENEWS_SCHEDULE_REQUIRE_APPROVAL=true", "ENEWS_SCHEDULE_APPROVERS=editor@example.org")
+	e.smtp.Stop()
+	e.serve(t, "serve")
+	poll.Until(t, "the approver notice to be tried and kept", func() bool {
+		var tried int
+		err := e.db.QueryRow(`SELECT count(*) FROM outbox WHERE kind = 'approval' AND status = 'pending' AND attempts > 0 AND last_error <> ''`).Scan(&tried)
+		return err == nil && tried == 1
+	})
+	if err := e.smtp.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitMessages(t, 1)
+	m := e.smtp.Messages()[0]
+	if m.To[0] != "editor@example.org" || !strings.Contains(m.Header.Get("Subject"), "APPROVAL") {
+		t.Fatalf("sent to %v: %v", m.To, m.Header.Get("Subject"))
+	}
+}
