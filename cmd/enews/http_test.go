@@ -56,6 +56,7 @@ func TestServeOperationalEndpoints(t *testing.T) {
 		{"/readyz", "ready"},
 		{"/metrics", "enews_delivery_queue_depth"},
 		{"/metrics", "enews_scheduler_leader"},
+		{"/metrics", "enews_outbox_pending 0"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			code, body := get(tc.path)

@@ -101,18 +101,13 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	if err := bounce.RegisterRates(reg, st); err != nil {
 		return err
 	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "enews_delivery_queue_depth",
-		Help: "Deliveries queued, retrying or in flight, over all issues.",
-	}, func() float64 {
-		qctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := st.QueueDepth(qctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
+	reg.MustRegister(countGauge("enews_delivery_queue_depth", "Deliveries queued, retrying or in flight, over all issues.",
+		st.QueueDepth))
+	reg.MustRegister(countGauge("enews_outbox_pending", "Transactional emails (confirmations, approver notices, test copies) waiting in the outbox.",
+		func(ctx context.Context) (int64, error) {
+			b, err := st.OutboxBacklog(ctx)
+			return b.Pending, err
+		}))
 	pool, err := a.pool()
 	if err != nil {
 		return err
@@ -194,6 +189,20 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	err = g.Wait()
 	a.log.Info("enews stopped")
 	return err
+}
+
+// countGauge is a gauge read from the database when scraped; -1 says the
+// read failed.
+func countGauge(name, help string, count func(ctx context.Context) (int64, error)) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
 }
 
 // draftRefreshInterval is how often the leader looks for drafts whose items
