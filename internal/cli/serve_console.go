@@ -26,7 +26,7 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 		Tester:   console.MailTester{Sender: sender, Links: l, Outbox: box},
 		Status:   func() console.ReplicaStatus { return consoleStatus(status()) },
 		BaseURL:  a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
-		Brand:     console.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName},
+		Brand:     console.Brand{Newsletter: a.cfg.Newsletter.Name, ProductName: n.ProductName},
 		Sessions:  store.SessionTimes{Idle: c.SessionIdle, Lifetime: c.SessionLifetime},
 		Limits:    console.LoginLimits{Window: c.LoginWindow, PerAccount: c.LoginPerAccount, PerClient: c.LoginPerClient},
 		Templates: a.templatesOverride("web/admin"),

@@ -39,7 +39,7 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 	return web.New(web.Deps{
 		Store: st, Issues: svc, Signer: signer, Links: l, Outbox: box, Log: a.log, Location: a.cfg.Location(),
 		Templates: a.templatesOverride("web"),
-		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: n.ProductName, ProductURL: n.ProductURL,
+		Brand: web.Brand{Newsletter: n.Name, ProductName: n.ProductName, ProductURL: n.ProductURL,
 			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
 		Admin: admin, Webhooks: hooks, Ready: readiness(st), HTTP: a.httpLimits(), ClientIP: clientIP,
 	})

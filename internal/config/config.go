@@ -92,6 +92,7 @@ type Schedule struct {
 
 // Newsletter is the wording and branding of the eNewsUpdate.
 type Newsletter struct {
+	Name         string `yaml:"name"`
 	ProductName  string `yaml:"product_name"`
 	ProductURL   string `yaml:"product_url"`
 	LogoURL      string `yaml:"logo_url"`
@@ -168,7 +169,7 @@ func Default() Config {
 			Spec: "0 9 1 * *", Timezone: "Europe/Zurich", CatchUpWindow: 7 * 24 * time.Hour,
 		},
 		Newsletter: Newsletter{
-			ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/empent/areas/coop",
+			Name: "eNewsUpdate", ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/empent/areas/coop",
 			TitleFormat: "eNewsUpdate — {{.Month}} {{.Year}}",
 			Intro:       "Recent news and developments on cooperatives and the wider social and solidarity economy.",
 			Outro:       "Thank you for reading. Forward this email to colleagues who may be interested.",

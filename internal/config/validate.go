@@ -69,6 +69,7 @@ func (c Config) checks() []keyCheck {
 		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
 		{"schedule.require_approval", nil}, // true or false, checked as it is read
 		{"schedule.approvers", addresses(c.Schedule.Approvers)},
+		{"newsletter.name", first(nonEmpty(c.Newsletter.Name), oneLine(c.Newsletter.Name))},
 		{"newsletter.product_name", nonEmpty(c.Newsletter.ProductName)},
 		{"newsletter.product_url", httpURL(c.Newsletter.ProductURL)},
 		{"newsletter.logo_url", optional(c.Newsletter.LogoURL, httpURL)},

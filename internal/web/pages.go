@@ -13,6 +13,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/enews/enews/internal/plaintext"
+	"github.com/enews/enews/internal/subscribers"
 	"github.com/enews/enews/templates"
 )
 
@@ -82,6 +83,7 @@ type pageData struct {
 	LinkURL      string   // message page: one way on
 	LinkText     string
 	Error        string // subscribe form
+	NameMax      int    // subscribe form: the longest name the list takes
 	Email, Name  string // subscribe form, as typed
 	Issues       []archiveEntry
 	FeedURL      string            // archive pages: the Atom feed, linked from the head
@@ -90,7 +92,7 @@ type pageData struct {
 }
 
 func (s *Server) data(title string) pageData {
-	return pageData{Brand: s.d.Brand, AddressLines: plaintext.Lines(s.d.Brand.OrgAddress), Base: s.d.Links.Base(), Title: title, NoIndex: true}
+	return pageData{Brand: s.d.Brand, AddressLines: plaintext.Lines(s.d.Brand.OrgAddress), NameMax: subscribers.MaxNameRunes, Base: s.d.Links.Base(), Title: title, NoIndex: true}
 }
 
 // render executes a page into a buffer first, so a template error is a
