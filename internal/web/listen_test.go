@@ -167,3 +167,35 @@ func TestClientIPBehind(t *testing.T) {
 		})
 	}
 }
+
+// An import whose upload stalls is cut off by web.import_timeout, well
+// before the listener's own read timeout.
+func TestImportBoundedInTime(t *testing.T) {
+	e := newEnv(t, func(d *web.Deps) { d.HTTP = web.HTTPLimits{ImportTimeout: 300 * time.Millisecond} })
+	tok := e.token("ci")
+	addr := serveLimited(t, e.web, web.HTTPLimits{ReadTimeout: 10 * time.Minute, WriteTimeout: 10 * time.Minute})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /api/subscribers/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+tok+
+		"\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\nemail\nfirst@example.org\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("a stalled import kept the connection open")
+	}
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Fatalf("stalled import: %d %s", resp.StatusCode, body)
+		}
+		t.Logf("answer: %d %s", resp.StatusCode, body)
+	}
+}
