@@ -100,8 +100,8 @@ func (a *app) checker(st *store.Store, pool *mailer.Pool) (*compliance.Checker, 
 		_, rp, _ = strings.Cut(bareAddress(from), "@")
 	}
 	mailto := ""
-	if a.cfg.SMTP.UnsubscribeTo != "" {
-		mailto = "mailto:" + strings.TrimPrefix(a.cfg.SMTP.UnsubscribeTo, "mailto:")
+	if a.cfg.SMTP.UnsubscribeMailto != "" {
+		mailto = "mailto:" + strings.TrimPrefix(a.cfg.SMTP.UnsubscribeMailto, "mailto:")
 	}
 	n := a.cfg.Newsletter
 	return compliance.NewChecker(compliance.Config{

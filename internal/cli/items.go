@@ -33,7 +33,7 @@ Entries that cannot be used are listed with the reason; the rest are imported.`,
 			batch, err := content.Load(ctx, args[0], content.Options{
 				DefaultKind: a.cfg.Content.DefaultKind,
 				MaxSummary:  a.cfg.Content.MaxSummary,
-				MaxBytes:    a.cfg.Content.MaxImportSize,
+				MaxBytes:    a.cfg.Content.MaxImportBytes,
 			})
 			if err != nil {
 				return err

@@ -141,7 +141,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 	if slices.Contains(roles, roleScheduler) {
 		sched, err = schedule.New(schedule.Config{
 			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
-			RequireApproval: a.cfg.Schedule.RequireApprove,
+			RequireApproval: a.cfg.Schedule.RequireApproval,
 		}, schedule.Deps{Creator: svc, Reader: st, Sender: svc,
 			Notifier: delivery.NewApprovalNotifier(sender, box, a.cfg.Schedule.Approvers)}, a.log)
 		if err != nil {

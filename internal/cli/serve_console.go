@@ -28,7 +28,7 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 		BaseURL:  a.cfg.Web.BaseURL, Log: a.log, Location: a.cfg.Location(),
 		Brand:     console.Brand{Newsletter: a.cfg.Newsletter.Name, ProductName: n.ProductName},
 		Sessions:  store.SessionTimes{Idle: c.SessionIdle, Lifetime: c.SessionLifetime},
-		Limits:    console.LoginLimits{Window: c.LoginWindow, PerAccount: c.LoginPerAccount, PerClient: c.LoginPerClient},
+		Limits:    console.LoginLimits{Window: c.LoginWindow, PerAccount: c.LoginFailuresPerAccount, PerClient: c.LoginFailuresPerClient},
 		Templates: a.templatesOverride("web/admin"),
 	})
 }

@@ -71,7 +71,7 @@ func (a *app) issues(st *store.Store) (*issues.Service, error) {
 	c := a.cfg.Content
 	return issues.New(st, r, issues.Policy{
 		Location: a.cfg.Location(), MaxItems: c.MaxItems, MinItems: c.MinItems,
-		SendQuietMonths: c.QuietMonth == "send", RequireApproval: a.cfg.Schedule.RequireApprove,
+		SendQuietMonths: c.QuietMonth == "send", RequireApproval: a.cfg.Schedule.RequireApproval,
 	}, a.log, nil), nil
 }
 
@@ -106,7 +106,7 @@ func (a *app) pool() (*mailer.Pool, error) {
 
 func (a *app) mailSender(p *mailer.Pool, l *links.Links) (*delivery.MailSender, error) {
 	n := a.cfg.Newsletter
-	m := delivery.NewMailSender(p, l, n.ListID, n.ProductName, a.cfg.SMTP.UnsubscribeTo)
+	m := delivery.NewMailSender(p, l, n.ListID, n.ProductName, a.cfg.SMTP.UnsubscribeMailto)
 	if a.cfg.Bounces.Domain == "" {
 		return m, nil
 	}

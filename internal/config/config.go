@@ -37,21 +37,21 @@ type Database struct {
 
 // SMTP is the outgoing mail server.
 type SMTP struct {
-	Host           string        `yaml:"host"`
-	Port           int           `yaml:"port"`
-	TLS            string        `yaml:"tls"`
-	Username       string        `yaml:"username"`
-	Password       string        `yaml:"password" secret:"true"`
-	PasswordFile   string        `yaml:"password_file"`
-	From           string        `yaml:"from"`
-	ReplyTo        string        `yaml:"reply_to"`
-	HeloName       string        `yaml:"helo_name"`
-	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	CommandTimeout time.Duration `yaml:"command_timeout"`
-	DataTimeout    time.Duration `yaml:"data_timeout"`
-	FinalTimeout   time.Duration `yaml:"final_timeout"`
-	IdleTimeout    time.Duration `yaml:"idle_timeout"`
-	UnsubscribeTo  string        `yaml:"unsubscribe_mailto"`
+	Host              string        `yaml:"host"`
+	Port              int           `yaml:"port"`
+	TLS               string        `yaml:"tls"`
+	Username          string        `yaml:"username"`
+	Password          string        `yaml:"password" secret:"true"`
+	PasswordFile      string        `yaml:"password_file"`
+	From              string        `yaml:"from"`
+	ReplyTo           string        `yaml:"reply_to"`
+	HeloName          string        `yaml:"helo_name"`
+	ConnectTimeout    time.Duration `yaml:"connect_timeout"`
+	CommandTimeout    time.Duration `yaml:"command_timeout"`
+	DataTimeout       time.Duration `yaml:"data_timeout"`
+	FinalTimeout      time.Duration `yaml:"final_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	UnsubscribeMailto string        `yaml:"unsubscribe_mailto"`
 }
 
 // DKIM signs outgoing mail when KeyFile is set.
@@ -83,11 +83,11 @@ type Web struct {
 
 // Schedule says when the monthly issue is made.
 type Schedule struct {
-	Spec           string        `yaml:"spec"`
-	Timezone       string        `yaml:"timezone"`
-	CatchUpWindow  time.Duration `yaml:"catch_up_window"`
-	RequireApprove bool          `yaml:"require_approval"`
-	Approvers      []string      `yaml:"approvers"`
+	Spec            string        `yaml:"spec"`
+	Timezone        string        `yaml:"timezone"`
+	CatchUpWindow   time.Duration `yaml:"catch_up_window"`
+	RequireApproval bool          `yaml:"require_approval"`
+	Approvers       []string      `yaml:"approvers"`
 }
 
 // Newsletter is the wording and branding of the eNewsUpdate.
@@ -107,12 +107,12 @@ type Newsletter struct {
 
 // Content is how items are imported and collected.
 type Content struct {
-	DefaultKind   string `yaml:"default_kind"`
-	MaxSummary    int    `yaml:"max_summary"`
-	MaxItems      int    `yaml:"max_items"`
-	MinItems      int    `yaml:"min_items"`
-	QuietMonth    string `yaml:"quiet_month"`
-	MaxImportSize int64  `yaml:"max_import_bytes"`
+	DefaultKind    string `yaml:"default_kind"`
+	MaxSummary     int    `yaml:"max_summary"`
+	MaxItems       int    `yaml:"max_items"`
+	MinItems       int    `yaml:"min_items"`
+	QuietMonth     string `yaml:"quiet_month"`
+	MaxImportBytes int64  `yaml:"max_import_bytes"`
 }
 
 // Sending tunes the delivery engine.
@@ -131,11 +131,11 @@ type Sending struct {
 
 // Console is the staff and ops console under /admin/.
 type Console struct {
-	SessionIdle     time.Duration `yaml:"session_idle"`
-	SessionLifetime time.Duration `yaml:"session_lifetime"`
-	LoginWindow     time.Duration `yaml:"login_window"`
-	LoginPerAccount int           `yaml:"login_failures_per_account"`
-	LoginPerClient  int           `yaml:"login_failures_per_client"`
+	SessionIdle             time.Duration `yaml:"session_idle"`
+	SessionLifetime         time.Duration `yaml:"session_lifetime"`
+	LoginWindow             time.Duration `yaml:"login_window"`
+	LoginFailuresPerAccount int           `yaml:"login_failures_per_account"`
+	LoginFailuresPerClient  int           `yaml:"login_failures_per_client"`
 }
 
 // Log is the log output.
@@ -179,7 +179,7 @@ func Default() Config {
 		},
 		Content: Content{
 			DefaultKind: "News", MaxSummary: 400, MaxItems: 30, MinItems: 1,
-			QuietMonth: "skip", MaxImportSize: 10 << 20,
+			QuietMonth: "skip", MaxImportBytes: 10 << 20,
 		},
 		Sending: Sending{
 			Connections: 4, RatePerSecond: 0, BatchSize: 100, MaxAttempts: 8,
@@ -191,7 +191,7 @@ func Default() Config {
 		Log:        Log{Level: "info", Format: "text"},
 		Console: Console{
 			SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour,
-			LoginWindow: 15 * time.Minute, LoginPerAccount: 5, LoginPerClient: 20,
+			LoginWindow: 15 * time.Minute, LoginFailuresPerAccount: 5, LoginFailuresPerClient: 20,
 		},
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -31,7 +33,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 	}
 	if cfg.Database.URL != "postgres://u@db:5432/news?sslmode=disable" || cfg.SMTP.Host != "mail.example.org" ||
 		cfg.SMTP.Port != 2525 || cfg.Schedule.Timezone != "America/New_York" || cfg.Sending.RatePerSecond != 12.5 ||
-		cfg.Sending.Lease.Seconds() != 90 || !cfg.Schedule.RequireApprove || len(cfg.Schedule.Approvers) != 2 {
+		cfg.Sending.Lease.Seconds() != 90 || !cfg.Schedule.RequireApproval || len(cfg.Schedule.Approvers) != 2 {
 		t.Fatalf("overrides not applied: %+v", cfg)
 	}
 }
@@ -241,4 +243,40 @@ func TestSecretFilesMustBePrivate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFieldsAreNamedAfterTheirKeys keeps Go fields and YAML keys alike, so
+// a key found in the file is found in the code under the same words.
+func TestFieldsAreNamedAfterTheirKeys(t *testing.T) {
+	// Brand names written as one word in keys.
+	oneWord := strings.NewReplacer("send_grid", "sendgrid", "web_hook", "webhook")
+	root := reflect.TypeOf(Config{})
+	for i := range root.NumField() {
+		sec := root.Field(i)
+		for j := range sec.Type.NumField() {
+			f := sec.Type.Field(j)
+			if got, want := oneWord.Replace(snake(f.Name)), f.Tag.Get("yaml"); got != want {
+				t.Errorf("%s.%s is the key %s.%s: name one after the other", sec.Name, f.Name, sec.Tag.Get("yaml"), want)
+			}
+		}
+	}
+}
+
+// snake turns a Go name into a key: ConnMaxLifetime → conn_max_lifetime,
+// ProductURL → product_url, SESTopicARNs → ses_topic_arns.
+func snake(name string) string {
+	var b strings.Builder
+	r := []rune(name)
+	for i, c := range r {
+		upper := unicode.IsUpper(c)
+		if upper && i > 0 {
+			prevLower := unicode.IsLower(r[i-1])
+			nextLower := i+1 < len(r) && unicode.IsLower(r[i+1]) && r[i+1] != 's'
+			if prevLower || (nextLower && unicode.IsUpper(r[i-1])) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
 }

@@ -47,7 +47,7 @@ func (c Config) checks() []keyCheck {
 		{"smtp.data_timeout", positiveDuration(c.SMTP.DataTimeout)},
 		{"smtp.final_timeout", positiveDuration(c.SMTP.FinalTimeout)},
 		{"smtp.idle_timeout", positiveDuration(c.SMTP.IdleTimeout)},
-		{"smtp.unsubscribe_mailto", address(c.SMTP.UnsubscribeTo, false)},
+		{"smtp.unsubscribe_mailto", address(c.SMTP.UnsubscribeMailto, false)},
 		{"dkim.key_file", existingFile(c.DKIM.KeyFile)},
 		{"dkim.domain", requiredWith(c.DKIM.Domain, c.DKIM.KeyFile, "dkim.key_file")},
 		{"dkim.selector", requiredWith(c.DKIM.Selector, c.DKIM.KeyFile, "dkim.key_file")},
@@ -85,7 +85,7 @@ func (c Config) checks() []keyCheck {
 		{"content.max_items", positive(c.Content.MaxItems)},
 		{"content.min_items", notNegative(c.Content.MinItems)},
 		{"content.quiet_month", oneOf(c.Content.QuietMonth, "skip", "send")},
-		{"content.max_import_bytes", positive(int(c.Content.MaxImportSize))},
+		{"content.max_import_bytes", positive(int(c.Content.MaxImportBytes))},
 		{"sending.connections", positive(c.Sending.Connections)},
 		{"sending.rate_per_second", notNegativeFloat(c.Sending.RatePerSecond)},
 		{"sending.batch_size", positive(c.Sending.BatchSize)},
@@ -101,8 +101,8 @@ func (c Config) checks() []keyCheck {
 		{"console.session_idle", positiveDuration(c.Console.SessionIdle)},
 		{"console.session_lifetime", positiveDuration(c.Console.SessionLifetime)},
 		{"console.login_window", positiveDuration(c.Console.LoginWindow)},
-		{"console.login_failures_per_account", positive(c.Console.LoginPerAccount)},
-		{"console.login_failures_per_client", positive(c.Console.LoginPerClient)},
+		{"console.login_failures_per_account", positive(c.Console.LoginFailuresPerAccount)},
+		{"console.login_failures_per_client", positive(c.Console.LoginFailuresPerClient)},
 	}
 	checks = append(checks, c.Bounces.checks()...)
 	return append(checks, c.Compliance.checks()...)

@@ -66,7 +66,7 @@ type Classify func(err error) Verdict
 
 // Options tune an engine.
 type Options struct {
-	Owner           string // unique per process: host:pid:random
+	Owner           string // unique per process, e.g. host:pid; each run adds a random suffix for its leases
 	BatchSize       int
 	RatePerSecond   float64
 	Lease           time.Duration
