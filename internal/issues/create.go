@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/enews/enews/internal/digest"
 	"github.com/enews/enews/internal/newsletter"
 )
 
@@ -26,11 +25,6 @@ func (s *Service) Collect(ctx context.Context, p newsletter.Period) (Collection,
 		c.Items, c.Overflow = items[:s.policy.MaxItems], items[s.policy.MaxItems:]
 	}
 	return c, nil
-}
-
-// Render renders a collection without storing anything.
-func (s *Service) Render(p newsletter.Period, c Collection) (digest.Rendered, error) {
-	return s.renderer.Render(p, c.Items)
 }
 
 // CreateOptions tune Create.
