@@ -84,6 +84,12 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Error("web: api", "method", r.Method, "route", r.Pattern, "err", err)
 	}
+	// A problem in the caller's words is the message, without the layers
+	// it passed through.
+	var p *newsletter.Problem
+	if status < 500 && errors.As(err, &p) {
+		msg = p.Msg
+	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="enews"`)
 	}

@@ -286,6 +286,11 @@ func TestAPIImportMultipart(t *testing.T) {
 		"Content-Type", ew.FormDataContentType()); code != 400 || !strings.Contains(body, "holds no file") {
 		t.Fatalf("multipart without a file: %d %s", code, body)
 	}
+	if code, body, _ := e.do("POST", "/api/subscribers", strings.NewReader(`{"email":"up1@example.org"}`),
+		"Authorization", "Bearer "+tok, "Content-Type", "application/json"); code != 409 ||
+		!strings.Contains(body, `"message":"up1@example.org is already on the list"`) {
+		t.Fatalf("adding an address twice: %d %s, want the problem alone, without layers", code, body)
+	}
 	if code, body, _ := e.do("GET", "/api/subscribers?status=bogus", nil, "Authorization", "Bearer "+tok); code != 422 ||
 		!strings.Contains(body, `status \"bogus\": want one of`) {
 		t.Fatalf("?status=bogus: %d %s", code, body)
