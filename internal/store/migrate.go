@@ -20,7 +20,14 @@ func (s *Store) migrator(log *slog.Logger) (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: migration locker: %w", err)
 	}
-	opts := []goose.ProviderOption{goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true)}
+	opts := []goose.ProviderOption{
+		goose.WithSessionLocker(locker),
+		goose.WithDisableGlobalRegistry(true),
+		// Migrations are numbered in blocks per area of work, so a database
+		// that applied a later block may meet an earlier number introduced
+		// afterwards; each migration stands alone, so applying it late is safe.
+		goose.WithAllowOutofOrder(true),
+	}
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}

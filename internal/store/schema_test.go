@@ -70,3 +70,32 @@ func TestSchemaConstraints(t *testing.T) {
 		}
 	})
 }
+
+// A database that applied later migrations meets an earlier number added
+// afterwards (migrations are numbered in blocks per area): Migrate applies it
+// instead of refusing to start.
+func TestMigrateAppliesAnEarlierNumberAddedLater(t *testing.T) {
+	t.Parallel()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
+	// Undo 00003 by hand, as if it had not existed when the database was made.
+	for _, q := range []string{
+		`DROP INDEX api_tokens_live_name_key`,
+		`ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_name_key UNIQUE (name)`,
+		`DELETE FROM goose_db_version WHERE version_id = 3`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	res, err := st.Migrate(ctx, nil)
+	if err != nil {
+		t.Fatalf("migrate with 00003 missing: %v", err)
+	}
+	if len(res) != 1 || res[0].Version != 3 {
+		t.Fatalf("applied %+v, want only version 3", res)
+	}
+	if err := st.CheckMigrated(ctx); err != nil {
+		t.Fatalf("CheckMigrated: %v", err)
+	}
+}
