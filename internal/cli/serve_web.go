@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/enews/enews/internal/config"
+	"github.com/enews/enews/internal/cronspec"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
@@ -40,7 +41,7 @@ func (a *app) webServer(st *store.Store, svc *issues.Service, l *links.Links, po
 		Store: st, Issues: svc, Signer: signer, Links: l, Outbox: box, Log: a.log, Location: a.cfg.Location(),
 		Templates: a.templatesOverride("web"),
 		Brand: web.Brand{Newsletter: n.Name, ProductName: n.ProductName, ProductURL: n.ProductURL,
-			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress},
+			LogoURL: n.LogoURL, OrgAddress: n.OrgAddress, Cadence: a.cadence()},
 		Admin: admin, Webhooks: hooks, Ready: readiness(st), HTTP: a.httpLimits(), ClientIP: clientIP,
 	})
 }
@@ -64,4 +65,14 @@ func (a *app) clientIP() (func(*http.Request) netip.Addr, error) {
 		trusted = append(trusted, p)
 	}
 	return web.ClientIPBehind(trusted), nil
+}
+
+// cadence is the schedule's rhythm in words for the public pages; config
+// has already validated the spec, so a parse error only means no promise.
+func (a *app) cadence() string {
+	s, err := cronspec.Parse(a.cfg.Schedule.Spec, a.cfg.Location())
+	if err != nil {
+		return ""
+	}
+	return cronspec.Cadence(s)
 }

@@ -77,7 +77,7 @@ func newEnv(t *testing.T, adjust ...func(*web.Deps)) *env {
 	e.issues = issues.New(e.st, r, issues.Policy{MinItems: 1}, slog.New(slog.DiscardHandler), nil)
 	d := web.Deps{
 		Store: e.st, Issues: e.issues, Signer: e.signer, Links: e.links, Outbox: e.outbox,
-		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/coop",
+		Brand: web.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP", Cadence: "once a month", ProductURL: "https://www.ilo.org/coop",
 			OrgAddress: "Route des Morillons 4\n1211 Geneva 22"},
 		Now: e.clock,
 	}

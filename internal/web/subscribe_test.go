@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -250,5 +251,26 @@ func TestSubscribeAnswersBeforeLookingUp(t *testing.T) {
 	e.web.Wait()
 	if got := e.status("early@example.org"); got != newsletter.SubscriberPending {
 		t.Fatalf("after the lock: %s, want pending", got)
+	}
+}
+
+// The subscribe page promises the schedule's rhythm only when there is one.
+func TestSubscribePageStatesTheCadence(t *testing.T) {
+	t.Parallel()
+	for _, cadence := range []string{"once a month", ""} {
+		t.Run(fmt.Sprintf("%q", cadence), func(t *testing.T) {
+			e := newEnv(t, func(d *web.Deps) { d.Brand.Cadence = cadence })
+			code, page := e.get("/subscribe")
+			if code != http.StatusOK {
+				t.Fatalf("GET /subscribe = %d", code)
+			}
+			want := "by email."
+			if cadence != "" {
+				want = "by email, " + cadence + "."
+			}
+			if !strings.Contains(page, want) {
+				t.Errorf("subscribe page lacks %q", want)
+			}
+		})
 	}
 }

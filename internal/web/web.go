@@ -37,6 +37,7 @@ type Brand struct {
 	ProductURL  string // where the masthead links
 	LogoURL     string // masthead image; the product name shows without it
 	OrgAddress  string // postal address, one line per line
+	Cadence     string // how often issues go out in words ("once a month"); empty for no promise
 }
 
 // Deps is what the server needs. Store, Issues, Signer, Links and Outbox
