@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,9 +51,18 @@ func TestAsyncBouncesPauseTheSend(t *testing.T) {
 	}
 
 	ctx, stopBouncing := context.WithCancel(context.Background())
+	// The relay takes the next message only once every message before it
+	// has been looked at and its DSN delivered, so the bounces keep pace
+	// with the send however busy the machine is.
+	var handled atomic.Int64
+	relay.SetFaults(smtptest.Fault{Stage: smtptest.OnMail, Do: func() {
+		for handled.Load() < int64(relay.Count()) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+	}})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); w.bounceEveryTenth(t, ctx, relay) }()
+	go func() { defer wg.Done(); w.bounceEveryTenth(t, ctx, relay, &handled) }()
 	sum, err := engine.Run(context.Background(), w.issue, c, true)
 	stopBouncing()
 	wg.Wait()
@@ -118,7 +128,7 @@ enews_issue_bounce_rate{period="2022-05",type="hard"} %g
 
 // bounceEveryTenth watches the relay and, for every tenth subscriber's
 // message, delivers a Postfix DSN to the message's envelope sender.
-func (w *world) bounceEveryTenth(t *testing.T, ctx context.Context, relay *smtptest.Server) {
+func (w *world) bounceEveryTenth(t *testing.T, ctx context.Context, relay *smtptest.Server, handled *atomic.Int64) {
 	seen := 0
 	bad := map[string]bool{}
 	for i := 10; i <= len(w.subs); i += 10 {
@@ -144,5 +154,6 @@ func (w *world) bounceEveryTenth(t *testing.T, ctx context.Context, relay *smtpt
 			}
 		}
 		seen = len(msgs)
+		handled.Store(int64(seen))
 	}
 }
