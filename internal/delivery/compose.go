@@ -103,14 +103,31 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 // was a test, and "view in browser" to a signed preview that works before
 // the issue is sent. It goes out through the outbox.
 func (m *MailSender) TestMessage(c *Compiled, to, prefix string) *mailer.Message {
+	return m.copyOutsideLedger(c, to, prefix, prefix+" This is a test copy of the "+issueName(c.Issue.Period)+
+		" issue. It was not sent to subscribers, and its unsubscribe link changes nothing.")
+}
+
+// ApprovalMessage composes the copy of a draft an approver reviews: like a
+// test copy outside the ledger, but its subject and banner say what is
+// asked of them and how to answer.
+func (m *MailSender) ApprovalMessage(c *Compiled, to string) *mailer.Message {
+	p := c.Issue.Period
+	return m.copyOutsideLedger(c, to, "[APPROVAL NEEDED]", "The "+issueName(p)+" issue waits for your approval. "+
+		"It goes to subscribers once approved: run enews issue approve --period "+p.String()+
+		", or approve it in the console. Until then nobody else has it, and its unsubscribe link changes nothing.")
+}
+
+func issueName(p newsletter.Period) string {
+	return p.Month.String() + " " + strconv.Itoa(p.Year)
+}
+
+func (m *MailSender) copyOutsideLedger(c *Compiled, to, prefix, banner string) *mailer.Message {
 	var buf digest.Message
 	unsub := m.links.TestUnsubscribe()
 	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: unsub, ViewURL: m.links.Preview(c.Issue.Period, time.Now())})
-	banner := "This is a test copy of the " + c.Issue.Period.Month.String() + " " + strconv.Itoa(c.Issue.Period.Year) +
-		" issue. It was not sent to subscribers, and its unsubscribe link changes nothing."
 	return &mailer.Message{
 		To: to, Subject: prefix + " " + c.Issue.Subject,
-		Text: append([]byte(prefix+" "+banner+"\n\n"), buf.Text...), HTML: withBanner(buf.HTML, prefix+" "+banner),
+		Text: append([]byte(banner+"\n\n"), buf.Text...), HTML: withBanner(buf.HTML, banner),
 		UnsubscribeURL: unsub, ListID: m.listID, ListName: m.listName,
 	}
 }
@@ -181,10 +198,9 @@ func (n *ApprovalNotifier) AwaitingApproval(ctx context.Context, is newsletter.I
 	if err != nil {
 		return err
 	}
-	prefix := fmt.Sprintf("[APPROVAL NEEDED: enews issue approve --period %s]", is.Period)
 	var errs []error
 	for _, to := range n.approvers {
-		if _, err := n.outbox.Enqueue(ctx, newsletter.MailApprovalCheck, n.sender.TestMessage(c, to, prefix)); err != nil {
+		if _, err := n.outbox.Enqueue(ctx, newsletter.MailApprovalCheck, n.sender.ApprovalMessage(c, to)); err != nil {
 			errs = append(errs, fmt.Errorf("notify approver: %w", err))
 		}
 	}
