@@ -73,7 +73,7 @@ cat <<MSG
 enews is running.
   the May 2022 issue:       ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/archive/2022-05
   subscribe page:           ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/subscribe
-  metrics:                  ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/metrics
+  metrics and status:       http://${ENEWS_WEB_OPS_LISTEN:-127.0.0.1:9090}/metrics, /statusz
 MSG
 [ -n "$mailpit_ui" ] && echo "  mail (Mailpit):           $mailpit_ui"
 echo "Press Ctrl-C to stop."
