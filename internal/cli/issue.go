@@ -59,6 +59,18 @@ func (a *app) withPeriod(cmd *cobra.Command, period string, fn func(ctx context.
 	return err
 }
 
+// withIssues is withPeriod for commands that act through the lifecycle
+// service.
+func (a *app) withIssues(cmd *cobra.Command, period string, fn func(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period) error) error {
+	return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
+		svc, err := a.issues(st)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, st, svc, p)
+	})
+}
+
 func periodFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVar(p, "period", "", "the issue's month, YYYY-MM (required)")
 	_ = cmd.MarkFlagRequired("period")
@@ -131,11 +143,7 @@ func (a *app) issueCreateCommand() *cobra.Command {
 		Short: "Collect and render a month's issue as a draft, or skip a quiet month (finds the existing one if there is one)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				svc, err := a.issues(st)
-				if err != nil {
-					return err
-				}
+			return a.withIssues(cmd, period, func(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period) error {
 				is, created, err := svc.Create(ctx, p, issues.CreateOptions{Actor: a.actor(), Force: force})
 				if err != nil {
 					return err
@@ -170,11 +178,7 @@ func (a *app) issueActionCommand(name, short string,
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				svc, err := a.issues(st)
-				if err != nil {
-					return err
-				}
+			return a.withIssues(cmd, period, func(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period) error {
 				res, err := action(svc, ctx, p, a.actor())
 				if err != nil {
 					return err

@@ -32,11 +32,7 @@ unsubscribes. It exits non-zero when a blocking check fails. issue send
 runs it before a send starts and refuses to send on a failure unless --force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				svc, err := a.issues(st)
-				if err != nil {
-					return err
-				}
+			return a.withIssues(cmd, period, func(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period) error {
 				is, err := svc.Draft(ctx, p)
 				if err != nil {
 					return err

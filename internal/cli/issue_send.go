@@ -39,11 +39,7 @@ one the SMTP server does not take within --wait stays queued, and enews
 serve sends it when the server answers again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				svc, err := a.issues(st)
-				if err != nil {
-					return err
-				}
+			return a.withIssues(cmd, period, func(ctx context.Context, st *store.Store, svc *issues.Service, p newsletter.Period) error {
 				if to != "" {
 					return a.sendTest(ctx, st, svc, p, to, wait)
 				}

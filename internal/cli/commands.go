@@ -1,0 +1,16 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// extraCommands lists the command groups beyond the basics; each file adds
+// its own constructor here.
+func (a *app) extraCommands() []func() *cobra.Command {
+	return []func() *cobra.Command{
+		a.itemsCommand,
+		a.issueCommand,
+		a.serveCommand,
+		a.subscribersCommand,
+		a.tokenCommand,
+		a.usersCommand,
+	}
+}
