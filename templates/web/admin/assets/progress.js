@@ -23,6 +23,11 @@
       if (t) { t.textContent = rate[i]; }
     }
   }
+  function reload() {
+    var u = new URL(window.location.href);
+    u.searchParams.delete("done");
+    window.location.replace(u.toString());
+  }
   function tick() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
@@ -33,14 +38,9 @@
         var bar = document.getElementById("p-bar");
         if (bar) { bar.value = p.done_percent; bar.textContent = p.done_percent + "%"; }
         draw(p.rate || [], p.rate_max || 0);
-        var badge = document.getElementById("issue-status");
-        if (badge && p.status !== badge.textContent) {
-          badge.textContent = p.status;
-          badge.className = "badge " + p.status;
-        }
-        // A change of status changes the actions offered: reload once the
-        // issue settles so the buttons match it.
-        if (p.status !== shownStatus && p.terminated) { window.location.reload(); return; }
+        // A change of status changes the actions offered and the table:
+        // reload so they match it (without the last action's notice).
+        if (p.status !== shownStatus) { reload(); return; }
         setTimeout(tick, p.terminated ? 15000 : 2000);
       })
       .catch(function () { setTimeout(tick, 10000); });
