@@ -59,6 +59,14 @@ if [ -z "${ENEWS_WEB_SECRET_KEY:-}${ENEWS_WEB_SECRET_KEY_FILE:-}" ]; then
 fi
 
 "$enews" migrate
+# A demo admin for the console, made only when there is no admin yet, with
+# a fresh random password shown once below (nothing keeps it).
+demo_admin=admin@example.org
+demo_password=""
+if [ "$("$enews" users list --role admin | wc -l)" -le 1 ]; then
+	demo_password=$(head -c 18 /dev/urandom | base64 | tr -d '\n=+/')
+	printf '%s\n' "$demo_password" | "$enews" users add --email "$demo_admin" --role admin --name "Demo admin" >/dev/null
+fi
 "$enews" items import configs/sample/items.json
 "$enews" subscribers import configs/sample/subscribers.csv
 # The whole loop at once: the May 2022 sample issue is created, frozen and
@@ -73,9 +81,19 @@ cat <<MSG
 enews is running.
   the May 2022 issue:       ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/archive/2022-05
   subscribe page:           ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/subscribe
+  console:                  ${ENEWS_WEB_BASE_URL:-http://127.0.0.1:8080}/admin/
   metrics and status:       http://${ENEWS_WEB_OPS_LISTEN:-127.0.0.1:9090}/metrics, /statusz
 MSG
 [ -n "$mailpit_ui" ] && echo "  mail (Mailpit):           $mailpit_ui"
+if [ -n "$demo_password" ]; then
+	cat <<MSG
+
+  A console admin was made for this demo; its password is shown this once:
+    email:    $demo_admin
+    password: $demo_password
+  Change it with: enews users set-password --email $demo_admin
+MSG
+fi
 echo "Press Ctrl-C to stop."
 echo
 

@@ -142,11 +142,20 @@ func (a *app) usersAddCommand() *cobra.Command {
 }
 
 func (a *app) usersListCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
+	var role string
+	cmd := &cobra.Command{
+		Use:   "list [--role R]",
 		Short: "List console users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var only newsletter.Role
+			if role != "" {
+				r, err := newsletter.ParseRole(role)
+				if err != nil {
+					return fmt.Errorf("--role: %w", err)
+				}
+				only = r
+			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st *store.Store) error {
 				users, err := st.ListUsers(ctx)
@@ -156,6 +165,9 @@ func (a *app) usersListCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tCREATED\tLAST LOGIN\tDISABLED")
 				for _, u := range users {
+					if only != "" && u.Role != only {
+						continue
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, plaintext.Clip(plaintext.OneLine(u.Name), 30), u.Role,
 						a.at(&u.CreatedAt), a.at(u.LastLoginAt), a.at(u.DisabledAt))
 				}
@@ -163,6 +175,8 @@ func (a *app) usersListCommand() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&role, "role", "", "only users of this role: staff, ops or admin")
+	return cmd
 }
 
 func (a *app) usersDisableCommand(verb, short string, disable bool) *cobra.Command {

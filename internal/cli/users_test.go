@@ -50,6 +50,13 @@ func TestUsersCommands(t *testing.T) {
 	if !strings.Contains(out, "Admin@example.org") || !strings.Contains(out, "ops@example.org") || strings.Count(out, "\n") != 3 {
 		t.Fatalf("users list:\n%s", out)
 	}
+	// The demo of make run asks whether any admin exists.
+	if out := c.ok("users", "list", "--role", "staff"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("users list --role staff lists someone:\n%s", out)
+	}
+	if out := c.ok("users", "list", "--role", "admin"); strings.Count(out, "\n") != 3 {
+		t.Fatalf("users list --role admin:\n%s", out)
+	}
 	c.ok("users", "enable", "--email", "admin@example.org")
 	if _, _, err := c.run("another long passphrase\n", "users", "set-password", "--email", "admin@example.org"); err != nil {
 		t.Fatal(err)
