@@ -42,6 +42,7 @@ type Lifecycle interface {
 	Refresh(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	RetryFailed(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	Draft(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+	Create(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (newsletter.Issue, bool, error)
 }
 
 // TestSender sends one test copy of an issue's bytes to an address,
@@ -75,15 +76,61 @@ func (t MailTester) SendTest(ctx context.Context, is newsletter.Issue, to string
 
 type issuesView struct {
 	Issues []store.IssueSummary
+	Period string // the month the create form offers
+	Error  string
 }
 
 func (c *Console) issueList(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	c.showIssues(w, r, u, http.StatusOK, "", "")
+}
+
+func (c *Console) showIssues(w http.ResponseWriter, r *http.Request, u newsletter.User, status int, period, formErr string) {
 	list, err := c.d.Issues.IssueSummaries(r.Context(), 240)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, pageIssues, c.view(r, u, "Issues", issuesView{Issues: list}))
+	if period == "" {
+		period = newsletter.PeriodOf(c.d.Now().In(c.d.Location), c.d.Location).Prev().String()
+	}
+	c.render(w, r, status, pageIssues, c.view(r, u, "Issues", issuesView{Issues: list, Period: period, Error: formErr}))
+}
+
+// issueCreate makes a month's issue by hand, as `enews issue create` does:
+// a draft of the month's items, or a skipped issue for a quiet month. A
+// month that has an issue already just leads to it.
+func (c *Console) issueCreate(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+	raw := strings.TrimSpace(r.PostFormValue("period"))
+	p, err := newsletter.ParsePeriod(raw)
+	if err != nil {
+		c.showIssues(w, r, u, http.StatusUnprocessableEntity, raw, "Give the month as YYYY-MM, for example 2022-05.")
+		return
+	}
+	if _, end := p.Bounds(c.d.Location); c.d.Now().Before(end) {
+		c.showIssues(w, r, u, http.StatusUnprocessableEntity, raw, "No issue was made: "+p.String()+
+			" has not ended yet. Its issue can be made from "+stamp(end, c.d.Location)+" on.")
+		return
+	}
+	is, created, err := c.d.Lifecycle.Create(r.Context(), p, issues.CreateOptions{Actor: "console:" + u.Email})
+	if err != nil {
+		if code, msg, ok := formError(err); ok {
+			c.showIssues(w, r, u, code, raw, "No issue was made: "+msg)
+			return
+		}
+		c.fail(w, r, err)
+		return
+	}
+	to := "/admin/issues/" + p.String()
+	if !created {
+		redirectDone(w, r, to, "Issue "+p.String()+" exists already; here it is.")
+		return
+	}
+	c.audit(r, u, "issue.create", "issue "+p.String(), "now "+is.Status)
+	msg := "Issue " + p.String() + " was made as a draft: look at it, send a test, then approve it."
+	if is.Status == newsletter.IssueSkipped {
+		msg = "Issue " + p.String() + " was skipped: " + is.SkipReason + ". Reopen it once the month has items."
+	}
+	redirectDone(w, r, to, msg)
 }
 
 // progress is an issue's ledger in numbers; the page shows it and

@@ -137,3 +137,43 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 }
+
+func TestIssueCreate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.mayItems()
+	b := e.loggedIn("ops@example.org", newsletter.RoleOps)
+	next := newsletter.PeriodOf(e.clock().In(e.loc), e.loc).String()
+	for _, tc := range []struct {
+		name, period string
+		code         int
+		want         string
+	}{
+		{"not a month", "2022-13", http.StatusUnprocessableEntity, "Give the month as YYYY-MM"},
+		{"month not ended", next, http.StatusUnprocessableEntity, "has not ended yet"},
+		{"made", "2022-05", http.StatusSeeOther, "was made as a draft"},
+		{"made again", "2022-05", http.StatusSeeOther, "exists already"},
+		{"quiet month", "2022-03", http.StatusSeeOther, "was skipped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body, h := b.post("/admin/issues", url.Values{"period": {tc.period}})
+			if code == http.StatusSeeOther {
+				body, _ = url.QueryUnescape(h.Get("Location"))
+			}
+			if code != tc.code || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %d, want %d with %q:\n%s", code, tc.code, tc.want, body)
+			}
+		})
+	}
+	is, err := e.st.IssueByPeriod(ctx, may2022())
+	if err != nil || is.Status != newsletter.IssueDraft || len(is.ItemIDs) != 3 {
+		t.Fatalf("issue %+v, %v: want a draft of the 3 items", is, err)
+	}
+	if _, err := e.st.IssueByPeriod(ctx, newsletter.Period{Year: 2022, Month: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.hasAudit("user:ops@example.org", "issue.create") {
+		t.Fatal("the create is not in the audit log")
+	}
+}

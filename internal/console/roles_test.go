@@ -37,6 +37,7 @@ func routes() []route {
 		{"POST", "/admin/subscribers/import", url.Values{"file": {"email\nx@example.org\n"}}, staff},
 		{"POST", "/admin/subscribers/2/unsubscribe", nil, staff},
 		{"POST", "/admin/subscribers/1/erase", url.Values{"confirm": {"user1@example.org"}}, staff},
+		{"POST", "/admin/issues", url.Values{"period": {"2022-04"}}, ops},
 		{"POST", "/admin/issues/2022-05/test", url.Values{"to": {"test@example.org"}}, ops},
 		{"POST", "/admin/issues/2022-05/approve", nil, ops},
 		{"POST", "/admin/issues/2022-05/cancel", nil, ops},

@@ -45,6 +45,7 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 	}
 	if c.d.Issues != nil && c.d.Lifecycle != nil {
 		m.Handle("GET /admin/issues", c.guard(newsletter.ReadIssues, c.issueList))
+		m.Handle("POST /admin/issues", c.guard(newsletter.WriteIssues, c.issueCreate))
 		m.Handle("GET /admin/issues/{period}", c.guard(newsletter.ReadIssues, c.issuePage))
 		m.Handle("GET /admin/issues/{period}/preview", c.guard(newsletter.ReadIssues, c.issuePreview))
 		m.Handle("GET /admin/issues/{period}/progress.json", c.guard(newsletter.ReadIssues, c.issueProgress))

@@ -149,7 +149,6 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 	s := startSite(t)
 	s.exec(`INSERT INTO subscribers (email, name, status)
 		SELECT 'reader' || g || '@example.org', 'Reader ' || g, 'active' FROM generate_series(1, $1) g`, readers)
-	s.enews("issue", "create", "--period", "2022-05")
 	s.user("ops@example.org", "ops")
 	// reader7's mailbox does not exist; reader40's message is held by the
 	// server until the test lets it go, so the send cannot end before the
@@ -167,8 +166,9 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 
 	ctx := s.browser()
 	s.login(ctx, "ops@example.org", "/admin/issues")
-	s.do(ctx, "open the May 2022 issue",
-		chromedp.Click(chromedp.CSS(`a[href="/admin/issues/2022-05"]`)),
+	s.do(ctx, "make the May 2022 issue",
+		chromedp.SetValue(chromedp.ID("period"), "2022-05"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/issues"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/admin/issues/2022-05/approve"]`)))
 	if st := s.text(ctx, "#issue-status"); st != "draft" {
 		t.Fatalf("the issue is %q, want draft", st)
@@ -179,6 +179,13 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 	}
 	s.do(ctx, "scroll to the email", chromedp.ScrollIntoView(chromedp.CSS("iframe.phone")))
 	s.shot(ctx, "draft")
+	s.do(ctx, "send a test copy to two addresses",
+		chromedp.SendKeys(chromedp.ID("to"), "editor@example.org, chief@example.org"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/test"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	if n := s.smtp.Count(); n != 2 {
+		t.Fatalf("the SMTP server took %d test copies, want 2", n)
+	}
 	s.do(ctx, "approve",
 		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/approve"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(".notice")))
@@ -203,8 +210,8 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 	s.untilReloaded(ctx, "watch it reach sent",
 		`document.getElementById("issue-status") !== null && document.getElementById("issue-status").textContent === "sent"`)
 	s.shot(ctx, "sent")
-	if n := s.smtp.Count(); n != readers-1 {
-		t.Fatalf("the SMTP server took %d messages, want %d (all but the missing mailbox)", n, readers-1)
+	if n := s.smtp.Count(); n != 2+readers-1 {
+		t.Fatalf("the SMTP server took %d messages, want 2 test copies and %d (all but the missing mailbox)", n, readers-1)
 	}
 	s.do(ctx, "filter the deliveries by failed",
 		chromedp.SetValue(chromedp.ID("dstatus"), "failed"),
