@@ -66,12 +66,16 @@ func (a *app) readPassword(file string) (string, error) {
 // auditCLI records a change made from the command line. The actor names
 // the operating system user, the only identity a shell gives.
 func (a *app) auditCLI(ctx context.Context, st *store.Store, action, target string) error {
-	who := lookupEnv(a.env, "USER")
-	actor := "cli"
-	if who != "" {
-		actor += ":" + who
+	return st.AppendAudit(ctx, newsletter.AuditEntry{Actor: a.cliActor(), Action: action, Target: target}, netip.Addr{})
+}
+
+// cliActor names who acts from the command line: the operating system
+// user, the only identity a shell gives.
+func (a *app) cliActor() string {
+	if who := lookupEnv(a.env, "USER"); who != "" {
+		return "cli:" + who
 	}
-	return st.AppendAudit(ctx, newsletter.AuditEntry{Actor: actor, Action: action, Target: target}, netip.Addr{})
+	return "cli"
 }
 
 // changeUser runs one change to a user, audits it and says what it did.

@@ -71,6 +71,7 @@ type Deps struct {
 	Issues      IssueStore
 	Lifecycle   Lifecycle
 	Tester      TestSender
+	Admin       AdminStore // users, API tokens and the audit log
 	Status      func() ReplicaStatus
 	// BaseURL is the public address (web.base_url): its origin is the one
 	// trusted for form posts, and an https one makes the cookie Secure.

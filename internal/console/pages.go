@@ -27,10 +27,13 @@ const (
 	pageImport      = "import.html.tmpl"
 	pageIssues      = "issues.html.tmpl"
 	pageIssue       = "issue.html.tmpl"
+	pageUsers       = "users.html.tmpl"
+	pageTokens      = "tokens.html.tmpl"
+	pageAudit       = "audit.html.tmpl"
 )
 
 func pageFiles() []string {
-	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue}
+	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit}
 }
 
 // pageCSP allows this site's stylesheets and scripts only, and frames only

@@ -9,6 +9,7 @@ import (
 
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
 )
 
 // route is one console request and the roles allowed to make it.
@@ -22,6 +23,7 @@ func routes() []route {
 	all := []newsletter.Role{newsletter.RoleStaff, newsletter.RoleOps, newsletter.RoleAdmin}
 	staff := []newsletter.Role{newsletter.RoleStaff, newsletter.RoleAdmin}
 	ops := []newsletter.Role{newsletter.RoleOps, newsletter.RoleAdmin}
+	admin := []newsletter.Role{newsletter.RoleAdmin}
 	return []route{
 		{"GET", "/admin/", nil, all},
 		{"GET", "/admin/subscribers?q=user&status=active", nil, all},
@@ -41,6 +43,17 @@ func routes() []route {
 		{"POST", "/admin/issues/2022-05/test", url.Values{"to": {"test@example.org"}}, ops},
 		{"POST", "/admin/issues/2022-05/approve", nil, ops},
 		{"POST", "/admin/issues/2022-05/cancel", nil, ops},
+		{"GET", "/admin/users", nil, admin},
+		{"GET", "/admin/tokens", nil, admin},
+		{"GET", "/admin/audit", nil, admin},
+		{"GET", "/admin/audit?actor=cli", nil, admin},
+		{"POST", "/admin/users", url.Values{"email": {"new-user@example.org"}, "role": {"staff"}, "password": {testPassword}}, admin},
+		{"POST", "/admin/users/2/role", url.Values{"role": {"ops"}}, admin},
+		{"POST", "/admin/users/2/password", url.Values{"password": {"another long password"}}, admin},
+		{"POST", "/admin/users/2/disable", nil, admin},
+		{"POST", "/admin/users/2/enable", nil, admin},
+		{"POST", "/admin/tokens", url.Values{"name": {"crm"}, "scope": {"read", "subscribers"}}, admin},
+		{"POST", "/admin/tokens/1/revoke", nil, admin},
 	}
 }
 
@@ -53,7 +66,9 @@ func (e *env) fingerprint() string {
 		(SELECT COALESCE(md5(string_agg(id || email || name || status || attributes::text, ',' ORDER BY id)), '') FROM subscribers) ||
 		(SELECT COALESCE(md5(string_agg(period || status || subject, ',' ORDER BY id)), '') FROM issues) ||
 		(SELECT count(*) FROM consent_events) || '/' || (SELECT count(*) FROM deliveries) || '/' ||
-		(SELECT count(*) FROM console_users) || '/' || (SELECT count(*) FROM suppressions)`).Scan(&fp)
+		(SELECT count(*) FROM console_users) || '/' || (SELECT count(*) FROM suppressions) ||
+		(SELECT COALESCE(md5(string_agg(email || role || COALESCE(disabled_at::text, '') || password_hash, ',' ORDER BY id)), '') FROM console_users) ||
+		(SELECT COALESCE(md5(string_agg(name || COALESCE(revoked_at::text, ''), ',' ORDER BY id)), '') FROM api_tokens)`).Scan(&fp)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -74,6 +89,10 @@ func TestRoleMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := e.loggedIn(string(role)+"@example.org", role)
+			e.addUser("other@example.org", newsletter.RoleStaff)
+			if _, _, err := e.st.CreateAPIToken(context.Background(), store.TokenSpec{Name: "old", Scopes: newsletter.Scopes()}); err != nil {
+				t.Fatal(err)
+			}
 			for _, rt := range routes() {
 				before := e.fingerprint()
 				var code int

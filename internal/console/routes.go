@@ -54,6 +54,15 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 			m.Handle("POST /admin/issues/{period}/test", c.guard(newsletter.WriteIssues, c.issueTest))
 		}
 	}
+	if c.d.Admin != nil {
+		m.Handle("GET /admin/users", c.guard(newsletter.ManageUsers, c.userList))
+		m.Handle("POST /admin/users", c.guard(newsletter.ManageUsers, c.userAdd))
+		m.Handle("POST /admin/users/{id}/{action}", c.guard(newsletter.ManageUsers, c.userChange))
+		m.Handle("GET /admin/tokens", c.guard(newsletter.ManageUsers, c.tokenList))
+		m.Handle("POST /admin/tokens", c.guard(newsletter.ManageUsers, c.tokenCreate))
+		m.Handle("POST /admin/tokens/{id}/revoke", c.guard(newsletter.ManageUsers, c.tokenRevoke))
+		m.Handle("GET /admin/audit", c.guard(newsletter.ManageUsers, c.auditPage))
+	}
 	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		c.message(w, r, http.StatusNotFound, "Not found", "There is no console page at this address.")
 	})

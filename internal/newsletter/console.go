@@ -85,3 +85,36 @@ type AuditEntry struct {
 	Detail string
 	IP     string // empty when there was none
 }
+
+// Scope is what an admin API token may do. Scopes are not ranked: a token
+// holds the ones it was given.
+type Scope string
+
+// Token scopes.
+const (
+	ScopeRead        Scope = "read"        // every GET of the API
+	ScopeSubscribers Scope = "subscribers" // add, change, import, unsubscribe, erase subscribers
+	ScopeIssues      Scope = "issues"      // approve, pause, resume, cancel, reopen, refresh, retry issues
+)
+
+// Scopes lists every scope, in the order pages offer them.
+func Scopes() []Scope { return []Scope{ScopeRead, ScopeSubscribers, ScopeIssues} }
+
+// ParseScopes reads scope names; at least one is required and each at
+// most once.
+func ParseScopes(names []string) ([]Scope, error) {
+	var out []Scope
+	for _, n := range names {
+		s := Scope(n)
+		if !slices.Contains(Scopes(), s) {
+			return nil, fmt.Errorf("%w: scope %q: want read, subscribers or issues", ErrInvalid, n)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: a token needs at least one scope: read, subscribers or issues", ErrInvalid)
+	}
+	return out, nil
+}

@@ -8,21 +8,44 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
 )
 
 // APIToken is an admin API bearer token as stored: never the token itself.
 type APIToken struct {
-	ID         int64      `db:"id"`
-	Name       string     `db:"name"`
-	CreatedAt  time.Time  `db:"created_at"`
-	LastUsedAt *time.Time `db:"last_used_at"`
-	RevokedAt  *time.Time `db:"revoked_at"`
+	ID         int64          `db:"id"`
+	Name       string         `db:"name"`
+	Scopes     pq.StringArray `db:"scopes"`
+	CreatedAt  time.Time      `db:"created_at"`
+	CreatedBy  string         `db:"created_by"`
+	ExpiresAt  *time.Time     `db:"expires_at"`
+	LastUsedAt *time.Time     `db:"last_used_at"`
+	RevokedAt  *time.Time     `db:"revoked_at"`
 }
+
+// Has tells whether the token holds the scope.
+func (t APIToken) Has(s newsletter.Scope) bool { return slices.Contains(t.Scopes, string(s)) }
+
+// Expired tells whether the token's expiry has passed at now.
+func (t APIToken) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
+
+// TokenSpec is what a new token is made with.
+type TokenSpec struct {
+	Name      string
+	Scopes    []newsletter.Scope // at least one
+	ExpiresAt *time.Time         // nil: never
+	CreatedBy string             // who made it, for the list
+}
+
+// tokenColumns are the columns APIToken scans.
+const tokenColumns = `id, name, scopes, created_at, created_by, expires_at, last_used_at, revoked_at`
 
 // tokenPrefix marks enews tokens, so a leaked one is recognisable in logs
 // and by secret scanners.
@@ -39,12 +62,23 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateAPIToken makes a new token named name and returns it. Only its hash
-// is stored, so this is the one time anyone sees it.
-func (s *Store) CreateAPIToken(ctx context.Context, name string) (string, APIToken, error) {
-	name = strings.TrimSpace(name)
+// CreateAPIToken makes a new token as spec says and returns it. Only its
+// hash is stored, so this is the one time anyone sees it.
+func (s *Store) CreateAPIToken(ctx context.Context, spec TokenSpec) (string, APIToken, error) {
+	name := strings.TrimSpace(spec.Name)
 	if name == "" || len(name) > maxTokenName || strings.ContainsFunc(name, unicode.IsControl) {
 		return "", APIToken{}, fmt.Errorf("store: create token: %w: name must be 1 to %d characters, one line", newsletter.ErrInvalid, maxTokenName)
+	}
+	scopes := make([]string, 0, len(spec.Scopes))
+	for _, sc := range spec.Scopes {
+		scopes = append(scopes, string(sc))
+	}
+	if _, err := newsletter.ParseScopes(scopes); err != nil {
+		return "", APIToken{}, fmt.Errorf("store: create token: %w", err)
+	}
+	if spec.ExpiresAt != nil && !spec.ExpiresAt.After(time.Now()) {
+		return "", APIToken{}, fmt.Errorf("store: create token: %w: the expiry %s has passed already", newsletter.ErrInvalid,
+			spec.ExpiresAt.Format("2006-01-02 15:04 MST"))
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -52,8 +86,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, name string) (string, APITok
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	var t APIToken
-	err := s.db.GetContext(ctx, &t, `INSERT INTO api_tokens (name, token_hash) VALUES ($1, $2)
-		RETURNING id, name, created_at, last_used_at, revoked_at`, name, hashToken(token))
+	err := s.db.GetContext(ctx, &t, `INSERT INTO api_tokens (name, token_hash, scopes, expires_at, created_by)
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+tokenColumns, name, hashToken(token), pq.StringArray(scopes), spec.ExpiresAt, spec.CreatedBy)
 	if err = wrap("create token "+name, err); errors.Is(err, newsletter.ErrConflict) {
 		return "", APIToken{}, newsletter.Problemf(newsletter.ErrConflict,
 			"a live token is already named %q: revoke it first or choose another name", name)
@@ -67,8 +101,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, name string) (string, APITok
 // ListAPITokens lists every token, revoked ones too, oldest first.
 func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
 	var out []APIToken
-	err := s.db.SelectContext(ctx, &out, `SELECT id, name, created_at, last_used_at, revoked_at
-		FROM api_tokens ORDER BY id`)
+	err := s.db.SelectContext(ctx, &out, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
@@ -82,7 +115,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, name string) (APIToken, erro
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
 		WHERE id = (SELECT id FROM api_tokens WHERE name = $1 ORDER BY revoked_at IS NULL DESC, id DESC LIMIT 1)
-		RETURNING id, name, created_at, last_used_at, revoked_at`, strings.TrimSpace(name))
+		RETURNING `+tokenColumns, strings.TrimSpace(name))
 	if err != nil {
 		return APIToken{}, wrap("revoke token "+name, err)
 	}
@@ -90,15 +123,16 @@ func (s *Store) RevokeAPIToken(ctx context.Context, name string) (APIToken, erro
 }
 
 // AuthenticateAPIToken finds the live token matching token and notes its
-// use. An unknown, malformed or revoked token is newsletter.ErrNotFound.
+// use. An unknown, malformed, revoked or expired token is
+// newsletter.ErrNotFound.
 func (s *Store) AuthenticateAPIToken(ctx context.Context, token string) (APIToken, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
 		return APIToken{}, fmt.Errorf("store: authenticate token: %w", newsletter.ErrNotFound)
 	}
 	var t APIToken
 	err := s.db.GetContext(ctx, &t, `UPDATE api_tokens SET last_used_at = now()
-		WHERE token_hash = $1 AND revoked_at IS NULL
-		RETURNING id, name, created_at, last_used_at, revoked_at`, hashToken(token))
+		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+		RETURNING `+tokenColumns, hashToken(token))
 	if err != nil {
 		return APIToken{}, wrap("authenticate token", err)
 	}

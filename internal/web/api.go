@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
 )
 
 // The admin API: JSON under /api/, every request with a bearer token made
@@ -25,25 +26,48 @@ const maxJSONBytes = 1 << 20
 // apiCSP: API answers are data, never a document to render.
 const apiCSP = "default-src 'none'; frame-ancestors 'none'"
 
+// apiRoute is one endpoint of the admin API and the scope a token needs
+// for it. /api/openapi.json documents exactly these (a test checks it).
+type apiRoute struct {
+	method, path string
+	scope        newsletter.Scope
+	handler      http.HandlerFunc
+}
+
+func (s *Server) apiRoutes() []apiRoute {
+	read, subs := newsletter.ScopeRead, newsletter.ScopeSubscribers
+	rs := []apiRoute{
+		{"GET", "/api/subscribers", read, s.apiList},
+		{"POST", "/api/subscribers", subs, s.apiCreate},
+		{"GET", "/api/subscribers/export", read, s.apiExport},
+		{"POST", "/api/subscribers/import", subs, s.apiImport},
+		{"GET", "/api/subscribers/{id}", read, s.apiGet},
+		{"PATCH", "/api/subscribers/{id}", subs, s.apiUpdate},
+		{"DELETE", "/api/subscribers/{id}", subs, s.apiErase},
+		{"POST", "/api/subscribers/{id}/unsubscribe", subs, s.apiUnsubscribe},
+		{"POST", "/api/subscribers/{id}/erase", subs, s.apiErase},
+	}
+	rs = append(rs, s.issueRoutes()...)
+	return append(rs,
+		apiRoute{"GET", "/api/issues/{period}/bounces", read, s.apiIssueBounces},
+		apiRoute{"GET", "/api/issues/{period}/check", read, s.apiIssueCheck})
+}
+
+// api serves /api/: the OpenAPI document to anyone, every other endpoint
+// to a live token holding the endpoint's scope.
 func (s *Server) api() http.Handler {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /api/subscribers", s.apiList)
-	m.HandleFunc("POST /api/subscribers", s.apiCreate)
-	m.HandleFunc("GET /api/subscribers/export", s.apiExport)
-	m.HandleFunc("POST /api/subscribers/import", s.apiImport)
-	m.HandleFunc("GET /api/subscribers/{id}", s.apiGet)
-	m.HandleFunc("PATCH /api/subscribers/{id}", s.apiUpdate)
-	m.HandleFunc("DELETE /api/subscribers/{id}", s.apiErase)
-	m.HandleFunc("POST /api/subscribers/{id}/unsubscribe", s.apiUnsubscribe)
-	m.HandleFunc("POST /api/subscribers/{id}/erase", s.apiErase)
-	s.issueRoutes(m)
-	m.HandleFunc("GET /api/issues/{period}/bounces", s.apiIssueBounces)
-	m.HandleFunc("GET /api/issues/{period}/check", s.apiIssueCheck)
+	for _, rt := range s.apiRoutes() {
+		m.Handle(rt.method+" "+rt.path, s.scoped(rt.scope, rt.handler))
+	}
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, &apiErr{status: http.StatusNotFound, code: "not_found",
 			msg: r.Method + " " + r.URL.Path + ": no such endpoint"})
 	})
-	return s.requireToken(m)
+	outer := http.NewServeMux()
+	outer.HandleFunc("GET /api/openapi.json", s.apiOpenAPI)
+	outer.Handle("/api/", s.requireToken(m))
+	return outer
 }
 
 // apiErr is an error the API answers with a status of its own choosing:
@@ -135,7 +159,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		t, err := s.d.Store.AuthenticateAPIToken(r.Context(), strings.TrimSpace(token))
 		if errors.Is(err, newsletter.ErrNotFound) {
 			s.apiError(w, r, &apiErr{status: http.StatusUnauthorized, code: "unauthorized",
-				msg: "the token is unknown or revoked"})
+				msg: "the token is unknown, revoked or expired"})
 			return
 		}
 		if err != nil {
@@ -143,9 +167,54 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			return
 		}
 		s.log.Debug("web: api", "token", t.Name, "method", r.Method, "path", r.URL.Path)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, t.Name)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t)))
 	})
 }
+
+// scoped lets a request through when its token holds scope (403 and
+// nothing done otherwise), and writes every change it makes to the audit
+// log under the token's name.
+func (s *Server) scoped(scope newsletter.Scope, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, _ := r.Context().Value(tokenKey{}).(store.APIToken)
+		if !t.Has(scope) {
+			s.apiError(w, r, &apiErr{status: http.StatusForbidden, code: "forbidden",
+				msg: fmt.Sprintf("the token %q lacks the %s scope this needs (it has: %s)", t.Name, scope, strings.Join(t.Scopes, ", "))})
+			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h(rec, r)
+		if rec.status >= 300 {
+			return
+		}
+		e := newsletter.AuditEntry{Actor: "token:" + t.Name, Action: "api " + r.Pattern, Target: r.URL.Path,
+			Detail: strconv.Itoa(rec.status)}
+		// The change is made: a failure to record it is logged, not answered.
+		if err := s.d.Store.AppendAudit(context.WithoutCancel(r.Context()), e, s.d.ClientIP(r)); err != nil {
+			s.log.Error("web: api: audit", "route", r.Pattern, "err", err)
+		}
+	})
+}
+
+// statusRecorder notes the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+type tokenKey struct{}
 
 // Cursors are opaque to clients, so the paging key can change later.
 func encodeCursor(id int64) string {
@@ -174,4 +243,14 @@ func pathID(r *http.Request) (int64, error) {
 		return 0, badRequest("subscriber id %q: want a positive integer", r.PathValue("id"))
 	}
 	return id, nil
+}
+
+// APIEndpoints lists the admin API's endpoints, "METHOD /path" with the
+// scope each needs; /api/openapi.json documents exactly these.
+func (s *Server) APIEndpoints() map[string]newsletter.Scope {
+	out := map[string]newsletter.Scope{}
+	for _, rt := range s.apiRoutes() {
+		out[rt.method+" "+rt.path] = rt.scope
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
 )
 
 // Lifecycle is the issue lifecycle service (issues.Service): every change
@@ -51,18 +52,22 @@ func issueOut(is newsletter.Issue) issueJSON {
 	return out
 }
 
-// issueRoutes mounts the issue endpoints: GET /api/issues lists them,
+// issueRoutes are the issue endpoints: GET /api/issues lists them,
 // GET /api/issues/{period} shows one, POST /api/issues/{period}/{action}
 // applies a lifecycle action.
-func (s *Server) issueRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /api/issues", s.apiIssues)
-	m.HandleFunc("GET /api/issues/{period}", s.apiIssue)
+func (s *Server) issueRoutes() []apiRoute {
+	read, act := newsletter.ScopeRead, newsletter.ScopeIssues
 	l := s.d.Issues
-	for name, fn := range map[string]func(context.Context, newsletter.Period, string) (issues.Result, error){
-		"approve": l.Approve, "pause": l.Pause, "resume": l.Resume, "cancel": l.Cancel,
-		"reopen": l.Reopen, "refresh": l.Refresh, "retry-failed": l.RetryFailed,
-	} {
-		m.HandleFunc("POST /api/issues/{period}/"+name, s.apiIssueAction(fn))
+	return []apiRoute{
+		{"GET", "/api/issues", read, s.apiIssues},
+		{"GET", "/api/issues/{period}", read, s.apiIssue},
+		{"POST", "/api/issues/{period}/approve", act, s.apiIssueAction(l.Approve)},
+		{"POST", "/api/issues/{period}/pause", act, s.apiIssueAction(l.Pause)},
+		{"POST", "/api/issues/{period}/resume", act, s.apiIssueAction(l.Resume)},
+		{"POST", "/api/issues/{period}/cancel", act, s.apiIssueAction(l.Cancel)},
+		{"POST", "/api/issues/{period}/reopen", act, s.apiIssueAction(l.Reopen)},
+		{"POST", "/api/issues/{period}/refresh", act, s.apiIssueAction(l.Refresh)},
+		{"POST", "/api/issues/{period}/retry-failed", act, s.apiIssueAction(l.RetryFailed)},
 	}
 }
 
@@ -119,13 +124,11 @@ func (s *Server) apiIssue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, issueOut(is))
 }
 
-type tokenNameKey struct{}
-
 // tokenName is the name of the API token the request came with, for the
 // transition log.
 func tokenName(ctx context.Context) string {
-	if n, ok := ctx.Value(tokenNameKey{}).(string); ok && n != "" {
-		return n
+	if t, ok := ctx.Value(tokenKey{}).(store.APIToken); ok && t.Name != "" {
+		return t.Name
 	}
 	return "unknown"
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/store"
 )
 
 // api calls the admin API with token and decodes a JSON answer into out.
@@ -34,7 +35,7 @@ func (e *env) api(token, method, path, body string, out any) (int, string) {
 
 func (e *env) token(name string) string {
 	e.t.Helper()
-	tok, _, err := e.st.CreateAPIToken(context.Background(), name)
+	tok, _, err := e.st.CreateAPIToken(context.Background(), store.TokenSpec{Name: name, Scopes: newsletter.Scopes()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

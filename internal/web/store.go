@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"iter"
+	"net/netip"
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
@@ -16,6 +17,7 @@ type Store interface {
 	SubscriberAdmin
 	IssueReader
 	AuthenticateAPIToken(ctx context.Context, token string) (store.APIToken, error)
+	AppendAudit(ctx context.Context, e newsletter.AuditEntry, ip netip.Addr) error
 }
 
 // SignUps are the changes the public pages make, each logging consent.
