@@ -45,6 +45,9 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock for the future-date check. Nil means time.Now.
 	Now func() time.Time
+	// IfNoneMatch and IfModifiedSince make a URL fetch conditional: the
+	// validators of the last fetch, so a 304 answers an unchanged source.
+	IfNoneMatch, IfModifiedSince string
 }
 
 func (o Options) withDefaults() Options {
@@ -72,6 +75,11 @@ type Batch struct {
 	Source   string
 	Items    []newsletter.Item
 	Rejected []Rejection
+	// From a URL: the HTTP status, and the validators to send with the
+	// next fetch. NotModified is a 304 to a conditional fetch: no items.
+	HTTPStatus         int
+	ETag, LastModified string
+	NotModified        bool
 }
 
 // Rejection names one entry that was skipped and why, in words fit for the
@@ -100,6 +108,9 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 	if err != nil {
 		return Batch{}, err
 	}
+	if doc.notModified {
+		return Batch{Source: src, HTTPStatus: doc.status, ETag: doc.etag, LastModified: doc.lastModified, NotModified: true}, nil
+	}
 	if len(trimLeading(doc.data)) == 0 {
 		return Batch{}, fmt.Errorf("content: load %s: %w: the source is empty", src, newsletter.ErrInvalid)
 	}
@@ -117,6 +128,7 @@ func Load(ctx context.Context, source string, opts Options) (Batch, error) {
 	if err != nil {
 		return Batch{}, err
 	}
+	p.batch.HTTPStatus, p.batch.ETag, p.batch.LastModified = doc.status, doc.etag, doc.lastModified
 	return p.batch, nil
 }
 

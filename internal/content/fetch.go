@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,35 @@ type document struct {
 	name        string // normalised source, for messages and extension hints
 	contentType string // from HTTP; empty for files
 	data        []byte
+	// From HTTP only: the status and the validators for the next
+	// conditional GET; notModified is a 304 (data is empty).
+	status             int
+	etag, lastModified string
+	notModified        bool
+}
+
+// StatusError is a fetch the server answered with an HTTP error.
+type StatusError struct {
+	URL    string
+	Status int
+	Text   string // e.g. "500 Internal Server Error"
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("content: fetch %s: server answered %s", e.URL, e.Text)
+}
+
+// Unwrap makes an HTTP error newsletter.ErrInvalid, as every other source
+// that cannot be used.
+func (e *StatusError) Unwrap() error { return newsletter.ErrInvalid }
+
+// HTTPStatus is the HTTP status an error from Load carries, or 0.
+func HTTPStatus(err error) int {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
 }
 
 // readFile reads path, refusing it before reading when it is over limit.
@@ -62,6 +92,12 @@ func fetchURL(ctx context.Context, rawURL string, opts Options) (document, error
 	}
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json, text/csv, application/xml;q=0.9, */*;q=0.5")
 	req.Header.Set("User-Agent", "enews-feed-import/1")
+	if opts.IfNoneMatch != "" {
+		req.Header.Set("If-None-Match", opts.IfNoneMatch)
+	}
+	if opts.IfModifiedSince != "" {
+		req.Header.Set("If-Modified-Since", opts.IfModifiedSince)
+	}
 	resp, err := opts.HTTPClient.Do(req)
 	if err != nil {
 		// The client's error already quotes the URL; the prefix names the
@@ -69,10 +105,16 @@ func fetchURL(ctx context.Context, rawURL string, opts Options) (document, error
 		return document{}, fmt.Errorf("content: fetch %s: %w", rawURL, err)
 	}
 	defer resp.Body.Close()
+	conditional := opts.IfNoneMatch != "" || opts.IfModifiedSince != ""
+	if resp.StatusCode == http.StatusNotModified && conditional {
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		return document{name: rawURL, status: resp.StatusCode, notModified: true,
+			etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Drain a little so the connection can be reused by the pool.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return document{}, fmt.Errorf("content: fetch %s: %w: server answered %s", rawURL, newsletter.ErrInvalid, resp.Status)
+		return document{}, &StatusError{URL: rawURL, Status: resp.StatusCode, Text: resp.Status}
 	}
 	if resp.ContentLength > opts.MaxBytes {
 		return document{}, tooLarge("fetch "+rawURL, resp.ContentLength, opts.MaxBytes)
@@ -84,7 +126,8 @@ func fetchURL(ctx context.Context, rawURL string, opts Options) (document, error
 	if int64(len(data)) > opts.MaxBytes {
 		return document{}, tooLarge("fetch "+rawURL, int64(len(data)), opts.MaxBytes)
 	}
-	return document{name: rawURL, contentType: resp.Header.Get("Content-Type"), data: data}, nil
+	return document{name: rawURL, contentType: resp.Header.Get("Content-Type"), data: data, status: resp.StatusCode,
+		etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
 }
 
 // readCapped reads at most limit+1 bytes: one past the limit is enough to
