@@ -15,6 +15,7 @@ type DashboardStore interface {
 	ConsentByMonth(ctx context.Context, n int, now time.Time, loc *time.Location) ([]store.MonthlyConsent, error)
 	IssueSummaries(ctx context.Context, limit int) ([]store.IssueSummary, error)
 	Stats(ctx context.Context, issueID int64) (newsletter.DeliveryStats, error)
+	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
 }
 
 // ReplicaStatus is what the replica serving the page knows of the
@@ -36,7 +37,15 @@ type dashboardView struct {
 	Months    []monthBar
 	MaxMonth  int64
 	Issues    []store.IssueSummary
+	Latest    []latestIssue
 	Attention []attention
+}
+
+// latestIssue is a line of the dashboard's latest issues: the ledger's
+// counts and what came back afterwards.
+type latestIssue struct {
+	store.IssueSummary
+	Bounced, Complaints int64
 }
 
 type statusCount struct {
@@ -88,6 +97,14 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, u newsletter
 	if v.Issues, err = c.d.Dashboard.IssueSummaries(ctx, 6); err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	for _, s := range v.Issues {
+		br, err := c.d.Dashboard.IssueBounceRates(ctx, s.Issue.ID)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		v.Latest = append(v.Latest, latestIssue{IssueSummary: s, Bounced: br.Hard + br.Soft, Complaints: br.Complaints})
 	}
 	if v.Attention, err = c.attention(ctx, v); err != nil {
 		c.fail(w, r, err)

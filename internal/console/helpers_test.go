@@ -36,7 +36,7 @@ var testHash = console.HashParams{Memory: 64, Time: 1, Threads: 1}
 
 // env is a console on a real database behind a real HTTP server.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	db      *sqlx.DB // plain SQL behind the store's back
 	console *console.Console
@@ -52,7 +52,7 @@ type env struct {
 
 const testPassword = "correct horse battery staple"
 
-func newEnv(t *testing.T, adjust ...func(*console.Deps)) *env {
+func newEnv(t testing.TB, adjust ...func(*console.Deps)) *env {
 	t.Helper()
 	e := &env{t: t, now: time.Now(), smtp: smtptest.Start(t)}
 	e.st, e.db = pgtest.NewWithSQL(t)
@@ -248,4 +248,13 @@ func (e *env) hasAudit(actor, action string) bool {
 		}
 	}
 	return false
+}
+
+func mustURL(t testing.TB, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -29,6 +29,7 @@ type IssueStore interface {
 	IssueDeliveries(ctx context.Context, issueID int64, status string, after int64, limit int) ([]store.DeliveryLine, error)
 	SentPerMinute(ctx context.Context, issueID int64, n int) ([]int64, error)
 	ItemsByID(ctx context.Context, ids []int64) ([]newsletter.Item, error)
+	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
 }
 
 // Lifecycle is the one issue lifecycle service (issues.Service).
@@ -143,6 +144,8 @@ type progress struct {
 	Retrying   int64   `json:"retrying"`
 	Waiting    int64   `json:"waiting"` // queued or in flight
 	InDoubt    int64   `json:"in_doubt"`
+	Bounced    int64   `json:"bounced"`    // hard or soft bounce reports after the relay took it
+	Complaints int64   `json:"complaints"` // spam complaints about it
 	PerMinute  int64   `json:"per_minute"`
 	ETA        string  `json:"eta"`
 	Done       int64   `json:"done_percent"`
@@ -164,6 +167,11 @@ func (c *Console) progressOf(ctx context.Context, is newsletter.Issue) (progress
 	if left := p.Waiting + p.Retrying; left > 0 && p.PerMinute > 0 {
 		p.ETA = (time.Duration(float64(left)/float64(p.PerMinute)*60) * time.Second).Round(time.Second).String()
 	}
+	br, err := c.d.Issues.IssueBounceRates(ctx, is.ID)
+	if err != nil {
+		return progress{}, err
+	}
+	p.Bounced, p.Complaints = br.Hard+br.Soft, br.Complaints
 	if p.Rate, err = c.d.Issues.SentPerMinute(ctx, is.ID, 30); err != nil {
 		return progress{}, err
 	}

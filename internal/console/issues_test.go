@@ -129,9 +129,16 @@ func TestDashboard(t *testing.T) {
 	if _, _, err := e.svc.Create(context.Background(), may2022(), issues.CreateOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	e.exec(`INSERT INTO bounces (issue_id, subscriber_id, type, channel, event_key) VALUES
+		(1, 2, 'hard', 'smtp', 'a'), (1, 3, 'soft', 'smtp', 'b'), (1, 3, 'soft', 'smtp', 'c'), (1, 4, 'complaint', 'ses', 'd')`)
 	b := e.loggedIn("staff@example.org", newsletter.RoleStaff)
 	code, body := b.get("/admin/")
-	for _, want := range []string{"Issue 2022-05 awaits approval.", `<td class="num">4</td>`, "5 addresses in all", `class="chart"`} {
+	for _, want := range []string{"Issue 2022-05 awaits approval.", `<td class="num">4</td>`, "5 addresses in all", `class="chart"`,
+		// 2022-05: sent 0, failed 0, bounced 2 (two subscribers), complaints 1
+		`<td class="num">0</td>
+<td class="num">0</td>
+<td class="num">2</td>
+<td class="num hide-narrow">1</td>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard (status %d) lacks %q", code, want)
 		}

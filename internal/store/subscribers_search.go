@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // SubscriberSearch narrows SearchSubscribers.
@@ -15,10 +17,19 @@ type SubscriberSearch struct {
 	Limit  int    // default 50, at most 500
 }
 
+// sparseMatches is where a prefix stops being rare: below it, the page
+// is read from the matches the prefix indexes give; at or above it, by
+// walking the ids until a page of matches is found, which such a common
+// prefix makes short.
+const sparseMatches = 2000
+
 // SearchSubscribers pages through subscribers whose address or name starts
-// with the prefix, by id. The statement is built for the filters given, so
-// the planner sees no "parameter is empty" branches and can use the prefix
-// indexes (migration 00051): a page stays fast at millions of rows.
+// with the prefix, by id. A page stays fast at millions of rows whatever
+// the prefix: the planner cannot tell a prefix held by one row from one
+// held by half the list (addresses share their starts), and walking the
+// ids for a rare one reads the whole table, so the rare case is decided
+// here by counting the matches in the prefix indexes (migration 00051),
+// up to sparseMatches.
 func (s *Store) SearchSubscribers(ctx context.Context, f SubscriberSearch) (SubscriberPage, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -32,9 +43,21 @@ func (s *Store) SearchSubscribers(ctx context.Context, f SubscriberSearch) (Subs
 		where = append(where, fmt.Sprintf("status = $%d", len(args)))
 	}
 	if p := strings.ToLower(strings.TrimSpace(f.Prefix)); p != "" {
-		args = append(args, escapeLike(p)+"%")
-		n := len(args)
-		where = append(where, fmt.Sprintf("(lower(email) LIKE $%d OR (name <> '' AND lower(name) LIKE $%d))", n, n))
+		pattern := escapeLike(p) + "%"
+		var ids []int64
+		err := s.db.SelectContext(ctx, &ids, `(SELECT id FROM subscribers WHERE lower(email) LIKE $1 LIMIT $2)
+			UNION (SELECT id FROM subscribers WHERE name <> '' AND lower(name) LIKE $1 LIMIT $2)`, pattern, sparseMatches)
+		if err != nil {
+			return SubscriberPage{}, wrap("search subscribers: candidates", err)
+		}
+		if len(ids) < sparseMatches {
+			args = append(args, pq.Array(ids))
+			where = append(where, fmt.Sprintf("id = ANY($%d)", len(args)))
+		} else {
+			args = append(args, pattern)
+			n := len(args)
+			where = append(where, fmt.Sprintf("(lower(email) LIKE $%d OR (name <> '' AND lower(name) LIKE $%d))", n, n))
+		}
 	}
 	args = append(args, limit+1)
 	var rows []subscriberRow

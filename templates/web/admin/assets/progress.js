@@ -33,7 +33,8 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (p) {
         set("p-sent", fmt(p.sent)); set("p-failed", fmt(p.failed)); set("p-retrying", fmt(p.retrying));
-        set("p-waiting", fmt(p.waiting)); set("p-doubt", fmt(p.in_doubt)); set("p-rate", fmt(p.per_minute));
+        set("p-waiting", fmt(p.waiting)); set("p-doubt", fmt(p.in_doubt));
+        set("p-bounced", fmt(p.bounced)); set("p-complaints", fmt(p.complaints)); set("p-rate", fmt(p.per_minute));
         set("p-eta", p.eta || "–");
         var bar = document.getElementById("p-bar");
         if (bar) { bar.value = p.done_percent; bar.textContent = p.done_percent + "%"; }
