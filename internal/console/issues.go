@@ -224,14 +224,15 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request, u newsletter
 	if v.Filter != "" && !slices.Contains(v.Statuses, v.Filter) {
 		v.Filter = ""
 	}
-	for _, a := range newsletter.IssueActionsFrom(is.Status) {
-		if a != newsletter.ActionComplete {
-			v.Actions = append(v.Actions, string(a))
-		}
-	}
 	if v.Progress, err = c.progressOf(ctx, is); err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	for _, a := range newsletter.IssueActionsFrom(is.Status) {
+		// Retrying nothing is no action to offer.
+		if a != newsletter.ActionComplete && (a != newsletter.ActionRetryFailed || v.Progress.Failed > 0) {
+			v.Actions = append(v.Actions, string(a))
+		}
 	}
 	if v.Items, err = c.d.Issues.ItemsByID(ctx, is.ItemIDs); err != nil {
 		c.fail(w, r, err)
