@@ -21,7 +21,7 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 	c := a.cfg.Console
 	n := a.cfg.Newsletter
 	return console.New(console.Deps{
-		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc, Admin: st,
+		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc, Admin: st, Sources: st,
 		ClientIP: clientIP,
 		Tester:   console.MailTester{Sender: sender, Links: l, Outbox: box},
 		Status:   func() console.ReplicaStatus { return consoleStatus(status()) },

@@ -72,6 +72,7 @@ type Deps struct {
 	Lifecycle   Lifecycle
 	Tester      TestSender
 	Admin       AdminStore // users, API tokens and the audit log
+	Sources     SourceStore
 	Status      func() ReplicaStatus
 	// BaseURL is the public address (web.base_url): its origin is the one
 	// trusted for form posts, and an https one makes the cookie Secure.

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/enews/enews/internal/newsletter"
@@ -39,6 +40,10 @@ type dashboardView struct {
 	Issues    []store.IssueSummary
 	Latest    []latestIssue
 	Attention []attention
+	// Sources' health; HasSources is false when the console has no sources.
+	HasSources            bool
+	SourcesOn, SourcesOff int
+	FailingSources        []newsletter.Source
 }
 
 // latestIssue is a line of the dashboard's latest issues: the ledger's
@@ -106,6 +111,25 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, u newsletter
 		}
 		v.Latest = append(v.Latest, latestIssue{IssueSummary: s, Bounced: br.Hard + br.Soft, Complaints: br.Complaints})
 	}
+	if c.d.Sources != nil {
+		list, err := c.d.Sources.ListSources(ctx)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		v.HasSources = true
+		for _, src := range list {
+			switch {
+			case !src.Enabled:
+				v.SourcesOff++
+			case src.Failing():
+				v.SourcesOn++
+				v.FailingSources = append(v.FailingSources, src)
+			default:
+				v.SourcesOn++
+			}
+		}
+	}
 	if v.Attention, err = c.attention(ctx, v); err != nil {
 		c.fail(w, r, err)
 		return
@@ -139,6 +163,10 @@ func (c *Console) attention(ctx context.Context, v dashboardView) ([]attention, 
 		if s.Failed > 0 {
 			out = append(out, attention{"Issue " + p + ": " + formatCount(s.Failed) + " deliveries failed.", link + "?status=failed#deliveries"})
 		}
+	}
+	for _, src := range v.FailingSources {
+		out = append(out, attention{"Source " + src.Name + " is failing (" + strconv.Itoa(src.Failures) + " fetches in a row): " +
+			src.LastError, "/admin/sources/" + strconv.FormatInt(src.ID, 10)})
 	}
 	for _, m := range v.Replica.Missed {
 		out = append(out, attention{"Period " + m + " was missed by the schedule: create it by hand if it should go out.", ""})

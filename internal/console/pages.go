@@ -30,10 +30,12 @@ const (
 	pageUsers       = "users.html.tmpl"
 	pageTokens      = "tokens.html.tmpl"
 	pageAudit       = "audit.html.tmpl"
+	pageSources     = "sources.html.tmpl"
+	pageSource      = "source.html.tmpl"
 )
 
 func pageFiles() []string {
-	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit}
+	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit, pageSources, pageSource}
 }
 
 // pageCSP allows this site's stylesheets and scripts only, and frames only

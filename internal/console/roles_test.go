@@ -43,6 +43,10 @@ func routes() []route {
 		{"POST", "/admin/issues/2022-05/test", url.Values{"to": {"test@example.org"}}, ops},
 		{"POST", "/admin/issues/2022-05/approve", nil, ops},
 		{"POST", "/admin/issues/2022-05/cancel", nil, ops},
+		{"GET", "/admin/sources", nil, all},
+		{"GET", "/admin/sources/1", nil, all},
+		{"POST", "/admin/sources", url.Values{"name": {"Blog"}, "url": {"https://example.org/blog.xml"}}, staff},
+		{"POST", "/admin/sources/1/disable", nil, staff},
 		{"GET", "/admin/users", nil, admin},
 		{"GET", "/admin/tokens", nil, admin},
 		{"GET", "/admin/audit", nil, admin},
@@ -68,7 +72,8 @@ func (e *env) fingerprint() string {
 		(SELECT count(*) FROM consent_events) || '/' || (SELECT count(*) FROM deliveries) || '/' ||
 		(SELECT count(*) FROM console_users) || '/' || (SELECT count(*) FROM suppressions) ||
 		(SELECT COALESCE(md5(string_agg(email || role || COALESCE(disabled_at::text, '') || password_hash, ',' ORDER BY id)), '') FROM console_users) ||
-		(SELECT COALESCE(md5(string_agg(name || COALESCE(revoked_at::text, ''), ',' ORDER BY id)), '') FROM api_tokens)`).Scan(&fp)
+		(SELECT COALESCE(md5(string_agg(name || COALESCE(revoked_at::text, ''), ',' ORDER BY id)), '') FROM api_tokens) ||
+		(SELECT COALESCE(md5(string_agg(name || enabled::text, ',' ORDER BY id)), '') FROM sources)`).Scan(&fp)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -90,6 +95,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			b := e.loggedIn(string(role)+"@example.org", role)
 			e.addUser("other@example.org", newsletter.RoleStaff)
+			e.exec(`INSERT INTO sources (name, url) VALUES ('ILO news', 'https://www.ilo.org/feed.xml')`)
 			if _, _, err := e.st.CreateAPIToken(context.Background(), store.TokenSpec{Name: "old", Scopes: newsletter.Scopes()}); err != nil {
 				t.Fatal(err)
 			}

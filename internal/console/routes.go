@@ -54,6 +54,12 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 			m.Handle("POST /admin/issues/{period}/test", c.guard(newsletter.WriteIssues, c.issueTest))
 		}
 	}
+	if c.d.Sources != nil {
+		m.Handle("GET /admin/sources", c.guard(newsletter.ReadItems, c.sourceList))
+		m.Handle("POST /admin/sources", c.guard(newsletter.WriteItems, c.sourceAdd))
+		m.Handle("GET /admin/sources/{id}", c.guard(newsletter.ReadItems, c.sourcePage))
+		m.Handle("POST /admin/sources/{id}/{action}", c.guard(newsletter.WriteItems, c.sourceEnable))
+	}
 	if c.d.Admin != nil {
 		m.Handle("GET /admin/users", c.guard(newsletter.ManageUsers, c.userList))
 		m.Handle("POST /admin/users", c.guard(newsletter.ManageUsers, c.userAdd))
