@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/enews/enews/internal/console"
+	"github.com/enews/enews/internal/content"
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
@@ -21,7 +22,8 @@ func (a *app) consoleServer(st *store.Store, svc *issues.Service, l *links.Links
 	c := a.cfg.Console
 	n := a.cfg.Newsletter
 	return console.New(console.Deps{
-		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc, Admin: st, Sources: st,
+		Users: st, Audit: st, Subscribers: st, Dashboard: st, Issues: st, Lifecycle: svc, Admin: st, Sources: st, Items: st,
+		ItemOptions: content.Options{DefaultKind: a.cfg.Content.DefaultKind, MaxSummary: a.cfg.Content.MaxSummary},
 		ClientIP: clientIP,
 		Tester:   console.MailTester{Sender: sender, Links: l, Outbox: box},
 		Status:   func() console.ReplicaStatus { return consoleStatus(status()) },

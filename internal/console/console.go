@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enews/enews/internal/content"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/store"
 )
@@ -73,6 +74,10 @@ type Deps struct {
 	Tester      TestSender
 	Admin       AdminStore // users, API tokens and the audit log
 	Sources     SourceStore
+	Items       ItemStore
+	// ItemOptions clean an item added by hand (content.default_kind,
+	// content.max_summary).
+	ItemOptions content.Options
 	Status      func() ReplicaStatus
 	// BaseURL is the public address (web.base_url): its origin is the one
 	// trusted for form posts, and an https one makes the cookie Secure.

@@ -81,7 +81,7 @@ func newEnv(t testing.TB, adjust ...func(*console.Deps)) *env {
 	l := links.New(ts.URL, e.signer)
 	d := console.Deps{
 		Users: e.st, Audit: e.st, BaseURL: ts.URL, Hash: testHash, Now: e.clock, Location: e.loc,
-		Subscribers: e.st, Dashboard: e.st, Issues: e.st, Lifecycle: e.svc, Admin: e.st, Sources: e.st,
+		Subscribers: e.st, Dashboard: e.st, Issues: e.st, Lifecycle: e.svc, Admin: e.st, Sources: e.st, Items: e.st,
 		Tester: console.MailTester{Sender: delivery.NewMailSender(pool, l, "enews.example.org", "eNewsUpdate", ""), Links: l,
 			Outbox: outbox.New(e.st, pool, outbox.Options{}, nil)},
 		Brand: console.Brand{Newsletter: "eNewsUpdate", ProductName: "ILO COOP"},

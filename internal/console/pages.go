@@ -32,10 +32,11 @@ const (
 	pageAudit       = "audit.html.tmpl"
 	pageSources     = "sources.html.tmpl"
 	pageSource      = "source.html.tmpl"
+	pageItems       = "items.html.tmpl"
 )
 
 func pageFiles() []string {
-	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit, pageSources, pageSource}
+	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit, pageSources, pageSource, pageItems}
 }
 
 // pageCSP allows this site's stylesheets and scripts only, and frames only

@@ -43,6 +43,8 @@ func routes() []route {
 		{"POST", "/admin/issues/2022-05/test", url.Values{"to": {"test@example.org"}}, ops},
 		{"POST", "/admin/issues/2022-05/approve", nil, ops},
 		{"POST", "/admin/issues/2022-05/cancel", nil, ops},
+		{"GET", "/admin/items?period=2022-05", nil, all},
+		{"POST", "/admin/items", url.Values{"title": {"By hand"}, "url": {"https://example.org/hand"}, "published": {"2022-05-20"}, "status": {"published"}}, staff},
 		{"GET", "/admin/sources", nil, all},
 		{"GET", "/admin/sources/1", nil, all},
 		{"POST", "/admin/sources", url.Values{"name": {"Blog"}, "url": {"https://example.org/blog.xml"}}, staff},
@@ -73,7 +75,8 @@ func (e *env) fingerprint() string {
 		(SELECT count(*) FROM console_users) || '/' || (SELECT count(*) FROM suppressions) ||
 		(SELECT COALESCE(md5(string_agg(email || role || COALESCE(disabled_at::text, '') || password_hash, ',' ORDER BY id)), '') FROM console_users) ||
 		(SELECT COALESCE(md5(string_agg(name || COALESCE(revoked_at::text, ''), ',' ORDER BY id)), '') FROM api_tokens) ||
-		(SELECT COALESCE(md5(string_agg(name || enabled::text, ',' ORDER BY id)), '') FROM sources)`).Scan(&fp)
+		(SELECT COALESCE(md5(string_agg(name || enabled::text, ',' ORDER BY id)), '') FROM sources) ||
+		(SELECT COALESCE(md5(string_agg(title || status, ',' ORDER BY id)), '') FROM items)`).Scan(&fp)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -54,6 +54,10 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 			m.Handle("POST /admin/issues/{period}/test", c.guard(newsletter.WriteIssues, c.issueTest))
 		}
 	}
+	if c.d.Items != nil {
+		m.Handle("GET /admin/items", c.guard(newsletter.ReadItems, c.itemList))
+		m.Handle("POST /admin/items", c.guard(newsletter.WriteItems, c.itemAdd))
+	}
 	if c.d.Sources != nil {
 		m.Handle("GET /admin/sources", c.guard(newsletter.ReadItems, c.sourceList))
 		m.Handle("POST /admin/sources", c.guard(newsletter.WriteItems, c.sourceAdd))
