@@ -64,6 +64,7 @@ func loadPages(fsys fs.FS, loc *time.Location) (*pages, error) {
 		"percent": percent,
 		"query":   withQuery,
 		"ts":      func(t any) string { return stamp(t, loc) },
+		"day":     func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 		"add":     func(a, b int64) int64 { return a + b },
 		"sub":     func(a, b int64) int64 { return a - b },
 		"mul":     func(a int, b int64) int64 { return int64(a) * b },
