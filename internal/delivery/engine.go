@@ -20,9 +20,11 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// Ledger is what the engine needs of the store.
+// Ledger is what the engine needs of the store. A call that fails with
+// newsletter.ErrUnavailable (the database restarting, a lock timeout) is
+// tried again for up to a lease before the run gives up.
 type Ledger interface {
-	ReclaimExpired(ctx context.Context, issueID int64, deadAfter time.Duration) (int64, error)
+	ReclaimExpired(ctx context.Context, issueID int64, self string, deadAfter time.Duration) (int64, error)
 	Claim(ctx context.Context, issueID int64, owner string, n int, lease time.Duration) ([]newsletter.Lease, error)
 	Record(ctx context.Context, issueID int64, owner string, outs []newsletter.Outcome, bounceThreshold int) (string, error)
 	Heartbeat(ctx context.Context, owner string, issueID int64, ids []int64, lease time.Duration,
@@ -30,7 +32,7 @@ type Ledger interface {
 	RemoveSender(ctx context.Context, owner string) error
 	IssueStatus(ctx context.Context, id int64) (string, error)
 	NextAttempt(ctx context.Context, issueID int64) (time.Time, bool, error)
-	ReleaseLeases(ctx context.Context, owner string) (int64, error)
+	ReleaseLeases(ctx context.Context, owner string, keep []int64) (int64, error)
 }
 
 // Completer marks an issue sent once nothing is left to send; the issue
@@ -128,11 +130,13 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	recordCtx := context.WithoutCancel(ctx)
 	// Alive before the first claim, so no one takes this run's rows for a
 	// dead sender's; gone at the end, whatever happened.
-	if err := r.heartbeat(recordCtx); err != nil {
+	if err := e.retryDB(ctx, "register sender", issue.ID, func() error { return r.heartbeat(recordCtx) }); err != nil {
 		return Summary{}, fmt.Errorf("delivery: register sender: %w", err)
 	}
 	defer func() {
-		if err := e.ledger.RemoveSender(recordCtx, r.owner); err != nil {
+		// A row left behind only makes this sender look dead after
+		// dead_after, which it then is.
+		if err := e.retryDB(recordCtx, "remove sender", issue.ID, func() error { return e.ledger.RemoveSender(recordCtx, r.owner) }); err != nil {
 			e.log.Warn("removing the sender's heartbeat failed", "issue", issue.ID, "err", err)
 		}
 	}()
@@ -162,7 +166,12 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	// Not after a failed recording, though: those rows may have been sent,
 	// and letting their leases expire marks them in doubt, which is the truth.
 	if !r.recordFailed.Load() {
-		if n, rerr := e.ledger.ReleaseLeases(recordCtx, r.owner); rerr != nil && err == nil {
+		var n int64
+		rerr := e.retryDB(recordCtx, "release leases", issue.ID, func() (err error) {
+			n, err = e.ledger.ReleaseLeases(recordCtx, r.owner, nil)
+			return err
+		})
+		if rerr != nil && err == nil {
 			err = rerr
 		} else if n > 0 {
 			e.log.Warn("released leases left by a stopped run", "issue", issue.ID, "count", n)
@@ -172,7 +181,11 @@ func (e *Engine) Run(ctx context.Context, issue newsletter.Issue, c *Compiled, w
 	if err != nil {
 		return s, err
 	}
-	done, cerr := e.completer.Complete(recordCtx, issue.ID, issue.Period, "sender:"+e.opts.Owner)
+	var done bool
+	cerr := e.retryDB(recordCtx, "complete issue", issue.ID, func() (err error) {
+		done, err = e.completer.Complete(recordCtx, issue.ID, issue.Period, "sender:"+e.opts.Owner)
+		return err
+	})
 	s.Done = done
 	return s, cerr
 }
@@ -232,16 +245,15 @@ func (r *run) claimer(ctx context.Context, waitRetries bool) error {
 		}
 		if time.Since(lastCheck) >= e.opts.PollInterval {
 			lastCheck = time.Now()
-			if _, err := e.ledger.ReclaimExpired(ctx, r.issue.ID, e.opts.DeadAfter); err != nil {
+			err := e.retryDB(ctx, "reclaim leases", r.issue.ID, func() error {
+				_, err := e.ledger.ReclaimExpired(ctx, r.issue.ID, r.owner, e.opts.DeadAfter)
+				return err
+			})
+			if err != nil {
 				return ignoreCancel(ctx, err)
 			}
 		}
-		// The claim itself is not cancelled: a cancel racing the commit
-		// would leave leased rows this run does not know of.
-		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		claimed := time.Now()
-		batch, err := e.ledger.Claim(claimCtx, r.issue.ID, r.owner, r.claimSize(), e.opts.Lease)
-		cancel()
+		batch, claimed, err := r.claim(ctx)
 		if err != nil {
 			return ignoreCancel(ctx, err)
 		}
@@ -273,10 +285,39 @@ func (r *run) claimer(ctx context.Context, waitRetries bool) error {
 	}
 }
 
+// claim leases the next batch. The claim itself is not cancelled: a cancel
+// racing the commit would leave leased rows this run does not know of. A
+// claim whose answer was lost (the connection broke, the commit may have
+// happened) is followed by handing back every row leased to this run that
+// it does not know of, before the claim is tried again.
+func (r *run) claim(ctx context.Context) (batch []newsletter.Lease, claimed time.Time, err error) {
+	e := r.e
+	lost := false
+	err = e.retryDB(ctx, "claim deliveries", r.issue.ID, func() error {
+		claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if lost {
+			if _, err := e.ledger.ReleaseLeases(claimCtx, r.owner, r.leases.ids()); err != nil {
+				return err
+			}
+		}
+		claimed = time.Now()
+		batch, err = e.ledger.Claim(claimCtx, r.issue.ID, r.owner, r.claimSize(), e.opts.Lease)
+		lost = err != nil
+		return err
+	})
+	return batch, claimed, err
+}
+
 // idleWait decides what to do when nothing is claimable now: wait for a retry
 // that falls due, or for another process's lease to end, or stop.
 func (r *run) idleWait(ctx context.Context, waitRetries bool) (time.Duration, bool, error) {
-	next, ok, err := r.e.ledger.NextAttempt(ctx, r.issue.ID)
+	var next time.Time
+	var ok bool
+	err := r.e.retryDB(ctx, "next attempt", r.issue.ID, func() (err error) {
+		next, ok, err = r.e.ledger.NextAttempt(ctx, r.issue.ID)
+		return err
+	})
 	if err != nil || !ok {
 		return 0, false, err // nothing queued, retrying or leased: done
 	}

@@ -106,23 +106,26 @@ func (r *run) keeper(ctx context.Context, done <-chan struct{}) {
 	defer poll.Stop()
 	beat := time.NewTicker(r.beatInterval())
 	defer beat.Stop()
+	// Both simply try again at their next tick when the database is
+	// unavailable: a stale heartbeat makes the senders hand back what they
+	// hold rather than send it, and a missed poll delays a pause.
+	polls := unavailableLog{log: e.log, what: "reading the issue's status"}
+	beats := unavailableLog{log: e.log, what: "sender heartbeat"}
 	for {
 		select {
 		case <-done:
 			return
 		case <-poll.C:
 			st, err := e.ledger.IssueStatus(ctx, r.issue.ID)
+			polls.result(r.issue.ID, err)
 			if err != nil {
-				e.log.Warn("reading the issue's status failed", "issue", r.issue.ID, "err", err)
 				continue
 			}
 			if st != newsletter.IssueSending {
 				r.halt(st)
 			}
 		case <-beat.C:
-			if err := r.heartbeat(ctx); err != nil {
-				e.log.Warn("sender heartbeat failed", "issue", r.issue.ID, "err", err)
-			}
+			beats.result(r.issue.ID, r.heartbeat(ctx))
 		}
 	}
 }

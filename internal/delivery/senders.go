@@ -198,7 +198,13 @@ func (r *run) recorder(ctx context.Context) {
 		for i, b := range batch {
 			outs[i] = b.out
 		}
-		status, err := e.ledger.Record(ctx, r.issue.ID, r.owner, outs, e.opts.BounceThreshold)
+		// Idempotent (guarded by this run's lease), so a database that is
+		// unavailable for less than a lease costs a wait, not the run.
+		var status string
+		err := e.retryDB(ctx, "record outcomes", r.issue.ID, func() (err error) {
+			status, err = e.ledger.Record(ctx, r.issue.ID, r.owner, outs, e.opts.BounceThreshold)
+			return err
+		})
 		if err == nil {
 			if status != newsletter.IssueSending {
 				// Before any sender waiting on this commit sends again.
@@ -211,8 +217,8 @@ func (r *run) recorder(ctx context.Context) {
 			r.leases.remove(ids)
 		}
 		if err != nil && r.recordErr == nil {
-			// The leases run out and another sender retries these rows:
-			// nothing is lost, but this run stops claiming.
+			// The leases run out and another sender retries these rows, in
+			// doubt: nothing is lost, but this run stops claiming.
 			r.recordErr = err
 			r.recordFailed.Store(true)
 			e.log.Error("recording delivery outcomes failed", "issue", r.issue.ID, "count", len(outs), "err", err)

@@ -16,6 +16,11 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid input")
+	// ErrUnavailable: the database could not answer now (restarting,
+	// connection lost, a lock or statement timeout, a deadlock): the same
+	// call may well succeed in a moment. Loops that must not stop for a
+	// blip retry on it; anyone else reports it.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )
 
 // Problem is an error in the words of the person who caused it: what is

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -24,15 +26,24 @@ type leaseRow struct {
 // sent already), the deliveries of issueID whose lease ran out or whose
 // owner is dead: its heartbeat in senders is older than liveness, or
 // missing. A dead sender's rows so come back within seconds, not after the
-// whole lease.
-func (s *Store) ReclaimExpired(ctx context.Context, issueID int64, liveness time.Duration) (int64, error) {
+// whole lease. The rows of self, the caller's own lease owner, come back
+// only when their lease ran out: a caller whose heartbeat could not be
+// written for a while (the database restarted) is not dead, and its own
+// outcomes are still on their way. A row another statement holds locked
+// (its owner recording it) is left for the next call: no waiting, and no
+// lock order to get wrong.
+func (s *Store) ReclaimExpired(ctx context.Context, issueID int64, self string, liveness time.Duration) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `
+		WITH r AS (
+			SELECT d.subscriber_id FROM deliveries d
+			WHERE d.issue_id = $1 AND d.status = 'sending'
+			  AND (d.lease_expires < now() OR (d.lease_owner <> $3 AND NOT EXISTS (SELECT 1 FROM senders s
+				WHERE s.owner = d.lease_owner AND s.seen_at > now() - make_interval(secs => $2))))
+			FOR UPDATE OF d SKIP LOCKED)
 		UPDATE deliveries d SET status = 'retry', in_doubt = true, lease_owner = NULL,
 			lease_expires = NULL, next_attempt_at = now(), updated_at = now()
-		WHERE d.issue_id = $1 AND d.status = 'sending'
-		  AND (d.lease_expires < now() OR NOT EXISTS (SELECT 1 FROM senders s
-			WHERE s.owner = d.lease_owner AND s.seen_at > now() - make_interval(secs => $2)))`,
-		issueID, liveness.Seconds())
+		FROM r WHERE d.issue_id = $1 AND d.subscriber_id = r.subscriber_id`,
+		issueID, liveness.Seconds(), self)
 	if err != nil {
 		return 0, wrap("reclaim leases", err)
 	}
@@ -87,6 +98,11 @@ func (s *Store) Record(ctx context.Context, issueID int64, owner string, outs []
 	if len(outs) == 0 {
 		return s.IssueStatus(ctx, issueID)
 	}
+	// Sorted, like every statement that locks leased rows (lockLeased): in
+	// the order outcomes arrive, a heartbeat taking the same rows in
+	// another order made a deadlock.
+	outs = slices.Clone(outs)
+	slices.SortFunc(outs, func(a, b newsletter.Outcome) int { return cmp.Compare(a.SubscriberID, b.SubscriberID) })
 	ids := make([]int64, len(outs))
 	statuses := make([]string, len(outs))
 	replies := make([]string, len(outs))
@@ -172,13 +188,20 @@ func bounceStatuses(ctx context.Context, tx *sqlx.Tx, ids []int64) (map[int64]su
 
 // recordSQL is Record's statement, prepared once per Store: it runs on the
 // send path for every group commit, and parsing and planning it each time
-// cost more than executing it.
+// cost more than executing it. Its rows are locked first, in subscriber
+// order (locked); on a large ledger the update alone takes them in the
+// order of the batch.
 const recordSQL = `
 		WITH v AS (
 			SELECT * FROM unnest(CAST($3 AS bigint[]), CAST($4 AS text[]), CAST($5 AS text[]),
 			                     CAST($6 AS text[]), CAST($7 AS timestamptz[]), CAST($8 AS boolean[]),
 			                     CAST($10 AS boolean[]))
 				AS v(sid, status, reply, mid, next, hard, doubt)
+		), locked AS MATERIALIZED (
+			SELECT d.subscriber_id FROM deliveries d
+			WHERE d.issue_id = $1 AND d.subscriber_id = ANY(CAST($3 AS bigint[]))
+			  AND d.status = 'sending' AND d.lease_owner = $2
+			ORDER BY d.subscriber_id FOR UPDATE
 		), done AS (
 			UPDATE deliveries d SET status = v.status, last_reply = v.reply, in_doubt = d.in_doubt OR v.doubt,
 				message_id = CASE WHEN v.mid = '' THEN d.message_id ELSE v.mid END,
@@ -186,8 +209,9 @@ const recordSQL = `
 				-- a delivery handed back unsent did not use an attempt
 				attempts = CASE WHEN v.status = 'queued' THEN d.attempts - 1 ELSE d.attempts END,
 				sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END, updated_at = now()
-			FROM v
-			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND d.status = 'sending' AND d.lease_owner = $2
+			FROM v, locked
+			WHERE d.issue_id = $1 AND d.subscriber_id = v.sid AND locked.subscriber_id = v.sid
+			  AND d.status = 'sending' AND d.lease_owner = $2
 			RETURNING d.subscriber_id, v.hard
 		), bounced AS (
 			UPDATE subscribers SET bounce_count = bounce_count + 1, updated_at = now(),
@@ -274,12 +298,22 @@ func (s *Store) NextAttempt(ctx context.Context, issueID int64) (time.Time, bool
 }
 
 // ReleaseLeases hands an owner's unsent leases back to the queue, for a
-// sender that stops without having recorded them.
-func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int64, error) {
+// sender that stops without having recorded them, except those in keep: a
+// sender that lost a claim's answer to a broken connection hands back the
+// rows the claim may have leased and keeps the ones it knows of.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string, keep []int64) (int64, error) {
+	if keep == nil {
+		keep = []int64{} // NULL would match nothing
+	}
 	res, err := s.db.ExecContext(ctx, `
-		UPDATE deliveries SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
+		WITH r AS (
+			SELECT subscriber_id, issue_id FROM deliveries
+			WHERE status = 'sending' AND lease_owner = $1 AND subscriber_id <> ALL($2)
+			ORDER BY issue_id, subscriber_id FOR UPDATE)
+		UPDATE deliveries d SET status = 'queued', lease_owner = NULL, lease_expires = NULL,
 			attempts = greatest(attempts - 1, 0), updated_at = now()
-		WHERE status = 'sending' AND lease_owner = $1`, owner)
+		FROM r WHERE d.issue_id = r.issue_id AND d.subscriber_id = r.subscriber_id
+		  AND d.status = 'sending' AND d.lease_owner = $1`, owner, pq.Int64Array(keep))
 	if err != nil {
 		return 0, wrap("release leases", err)
 	}

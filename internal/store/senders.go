@@ -11,7 +11,8 @@ import (
 // server is down (zero since: it is up), and extends the leases of ids it
 // still holds to now + lease, in one statement. It returns the ids whose
 // lease it extended: a held id missing from them was taken over (its owner
-// was thought dead) and must not be sent.
+// was thought dead) and must not be sent. The rows are locked in subscriber
+// order, as Record locks them.
 func (s *Store) Heartbeat(ctx context.Context, owner string, issueID int64, ids []int64, lease time.Duration,
 	smtpDownSince time.Time, smtpDownReason string) ([]int64, error) {
 	var down *time.Time
@@ -23,10 +24,15 @@ func (s *Store) Heartbeat(ctx context.Context, owner string, issueID int64, ids 
 		WITH beat AS (
 			INSERT INTO senders (owner, issue_id, smtp_down_since, smtp_down_reason) VALUES ($1, $2, $5, $6)
 			ON CONFLICT (owner) DO UPDATE SET seen_at = now(), smtp_down_since = $5, smtp_down_reason = $6
+		), locked AS MATERIALIZED (
+			SELECT subscriber_id FROM deliveries
+			WHERE issue_id = $2 AND status = 'sending' AND lease_owner = $1 AND subscriber_id = ANY($3)
+			ORDER BY subscriber_id FOR UPDATE
 		)
-		UPDATE deliveries SET lease_expires = now() + make_interval(secs => $4)
-		WHERE issue_id = $2 AND status = 'sending' AND lease_owner = $1 AND subscriber_id = ANY($3)
-		RETURNING subscriber_id`,
+		UPDATE deliveries d SET lease_expires = now() + make_interval(secs => $4)
+		FROM locked
+		WHERE d.issue_id = $2 AND d.subscriber_id = locked.subscriber_id AND d.status = 'sending' AND d.lease_owner = $1
+		RETURNING d.subscriber_id`,
 		owner, issueID, pq.Int64Array(ids), lease.Seconds(), down, clip(smtpDownReason, 300))
 	if err != nil {
 		return nil, wrap("sender heartbeat", err)

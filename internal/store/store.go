@@ -82,7 +82,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error) (err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: %s: begin: %w", op, err)
+		return wrap(op+": begin", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -94,22 +94,31 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error)
 		}
 	}()
 	if err := fn(tx); err != nil {
+		if !errors.Is(err, newsletter.ErrUnavailable) && transient(err) {
+			return fmt.Errorf("store: %s: %w: %w", op, newsletter.ErrUnavailable, err)
+		}
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: %s: commit: %w", op, err)
+		return wrap(op+": commit", err)
 	}
 	return nil
 }
 
-// wrap names the operation and maps a missing row and constraint violations to
-// the domain's sentinel errors.
+// wrap names the operation and maps a missing row, constraint violations
+// and transient failures (transient.go) to the domain's sentinel errors.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: %s: %w", op, newsletter.ErrNotFound)
+	}
+	if errors.Is(err, newsletter.ErrUnavailable) {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if transient(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, newsletter.ErrUnavailable, err)
 	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
