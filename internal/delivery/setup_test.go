@@ -40,8 +40,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, n int) *fixture {
 	t.Helper()
+	return newFixtureAt(t, pgtest.NewURL(t), n)
+}
+
+// newFixtureAt is newFixture on the migrated database at url (which may
+// carry run-time parameters such as statement_timeout).
+func newFixtureAt(t *testing.T, url string, n int) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	url := pgtest.NewURL(t)
 	st := openStore(t, url)
 	db := pgtest.SQL(t, url)
 	_, err := db.ExecContext(ctx, `INSERT INTO subscribers (email, name, status)

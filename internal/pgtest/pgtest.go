@@ -50,7 +50,11 @@ func ServerURL(t testing.TB) string {
 // is dropped when the test ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	server := ServerURL(t)
+	return newURL(t, ServerURL(t))
+}
+
+func newURL(t testing.TB, server string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
