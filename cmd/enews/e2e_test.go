@@ -43,7 +43,12 @@ type e2e struct {
 
 func newE2E(t *testing.T, subscribers int) *e2e {
 	t.Helper()
-	url := pgtest.NewURL(t)
+	return newE2EAt(t, pgtest.NewURL(t), subscribers)
+}
+
+// newE2EAt is newE2E on the migrated database at url.
+func newE2EAt(t *testing.T, url string, subscribers int) *e2e {
+	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{URL: url})
 	if err != nil {
 		t.Fatal(err)

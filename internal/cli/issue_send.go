@@ -166,7 +166,13 @@ func (a *app) sendIssue(ctx context.Context, st *store.Store, svc *issues.Servic
 	if err != nil {
 		return err
 	}
-	stats, serr := st.Stats(context.WithoutCancel(ctx), is.ID)
+	// After a database restart the pool may still hold connections the
+	// server ended: the send is done, so is its report.
+	var stats newsletter.DeliveryStats
+	serr := delivery.WhileUnavailable(ctx, a.cfg.Sending.Lease, func() (err error) {
+		stats, err = st.Stats(context.WithoutCancel(ctx), is.ID)
+		return err
+	})
 	if serr != nil {
 		return serr
 	}
