@@ -45,7 +45,7 @@ func (a *app) printIssueList(ctx context.Context, st *store.Store, limit int) er
 	fmt.Fprintln(w, "PERIOD\tSTATE\tITEMS\tDELIVERIES\tSENT\tFAILED\tWHEN\tNEXT")
 	for _, s := range list {
 		is := s.Issue
-		state := stateLabel(is.Status, s.Failed)
+		state := newsletter.IssueLabel(is.Status, s.Failed)
 		if is.SkipReason != "" {
 			state += " (" + plaintext.Clip(plaintext.OneLine(is.SkipReason), 40) + ")"
 		}

@@ -180,7 +180,7 @@ func (a *app) sendIssue(ctx context.Context, st *store.Store, svc *issues.Servic
 		is.Period, sum.Sent, sum.Retried, sum.Failed, sum.Skipped, formatCounts(stats))
 	switch {
 	case sum.Done:
-		fmt.Fprintf(a.stdout, "issue %s is %s\n", is.Period, stateLabel(newsletter.IssueSent, stats.ByStatus[newsletter.DeliveryFailed]))
+		fmt.Fprintf(a.stdout, "issue %s is %s\n", is.Period, newsletter.IssueLabel(newsletter.IssueSent, stats.ByStatus[newsletter.DeliveryFailed]))
 	case sum.Stopped != "":
 		fmt.Fprintf(a.stdout, "stopped: issue is %s\n", sum.Stopped)
 	case ctx.Err() != nil:

@@ -57,7 +57,7 @@ func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Per
 		fmt.Fprint(a.stdout, "\033[H\033[2J")
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, stateLabel(is.Status, s.ByStatus[newsletter.DeliveryFailed]), reasonSuffix(is))
+	fmt.Fprintf(w, "issue %s (id %d): %s%s\n", p, is.ID, newsletter.IssueLabel(is.Status, s.ByStatus[newsletter.DeliveryFailed]), reasonSuffix(is))
 	fmt.Fprintf(w, "subject: %s\nitems: %d\n", is.Subject, len(is.ItemIDs))
 	fmt.Fprintf(w, "deliveries: %d (%s)\n", s.Total(), formatCounts(s))
 	fmt.Fprintln(w, rateLine(is.Status, s))

@@ -184,3 +184,28 @@ func TestIssueCreate(t *testing.T) {
 		t.Fatal("the create is not in the audit log")
 	}
 }
+
+// An issue sent with failed deliveries is never shown as plainly sent: the
+// dashboard, the issue list and the issue page say how many failed.
+func TestSentIssueWithFailuresSaysSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.subscribers(5)
+	e.mayItems()
+	if _, _, err := e.svc.Create(context.Background(), may2022(), issues.CreateOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	e.exec(`UPDATE issues SET status = 'sent', approved_at = now(), started_at = now(), sent_at = now()`)
+	e.exec(`INSERT INTO deliveries (issue_id, subscriber_id, status, sent_at)
+		SELECT 1, id, CASE WHEN id <= 2 THEN 'failed' ELSE 'sent' END, now() FROM subscribers`)
+	b := e.loggedIn("staff@example.org", newsletter.RoleStaff)
+	for _, page := range []string{"/admin/", "/admin/issues", "/admin/issues/2022-05"} {
+		code, body := b.get(page)
+		// The issue's badge, not the deliveries' (which are plainly sent).
+		plain := strings.Contains(body, `data-status="sent">sent<`) ||
+			strings.Contains(body, "<span class=\"badge sent\">sent</span></td>\n<td class=\"hide-narrow\">")
+		if code != http.StatusOK || !strings.Contains(body, ">sent, 2 failed</span>") || plain {
+			t.Errorf("%s (status %d) does not say the issue was sent with 2 failed deliveries:\n%s", page, code, body)
+		}
+	}
+}

@@ -59,17 +59,20 @@ func loadPages(fsys fs.FS, loc *time.Location) (*pages, error) {
 	}
 	p := &pages{fsys: fsys, page: map[string]*htmltemplate.Template{}}
 	funcs := htmltemplate.FuncMap{
-		"can":     func(u newsletter.User, perm string) bool { return u.Role.Can(newsletter.Permission(perm)) },
-		"count":   formatCount,
-		"percent": percent,
-		"query":   withQuery,
-		"ts":      func(t any) string { return stamp(t, loc) },
-		"day":     func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
-		"add":     func(a, b int64) int64 { return a + b },
-		"sub":     func(a, b int64) int64 { return a - b },
-		"mul":     func(a int, b int64) int64 { return int64(a) * b },
-		"half":    func(a int64) int64 { return a / 2 },
-		"title":   func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"can":   func(u newsletter.User, perm string) bool { return u.Role.Can(newsletter.Permission(perm)) },
+		"count": formatCount,
+		// An issue's status as people read it: never plainly "sent" with
+		// failed deliveries.
+		"issueLabel": newsletter.IssueLabel,
+		"percent":    percent,
+		"query":      withQuery,
+		"ts":         func(t any) string { return stamp(t, loc) },
+		"day":        func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
+		"add":        func(a, b int64) int64 { return a + b },
+		"sub":        func(a, b int64) int64 { return a - b },
+		"mul":        func(a int, b int64) int64 { return int64(a) * b },
+		"half":       func(a int64) int64 { return a / 2 },
+		"title":      func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 	}
 	for _, name := range pageFiles() {
 		t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, layoutFile, name)

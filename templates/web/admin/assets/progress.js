@@ -10,7 +10,9 @@
   var set = function (id, text) { var el = document.getElementById(id); if (el) { el.textContent = text; } };
   var note = document.getElementById("p-note");
   if (note) { note.textContent = "Live: the numbers refresh every few seconds."; }
-  var shownStatus = (document.getElementById("issue-status") || {}).textContent;
+  // The status itself, not its label ("sent, 3 failed").
+  var statusEl = document.getElementById("issue-status");
+  var shownStatus = statusEl ? statusEl.getAttribute("data-status") : undefined;
   function draw(rate, top) {
     var svg = document.getElementById("p-chart");
     if (!svg) { return; }

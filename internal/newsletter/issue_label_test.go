@@ -1,8 +1,12 @@
-package cli
+package newsletter_test
 
-import "testing"
+import (
+	"testing"
 
-func TestStateLabelNeverHidesFailures(t *testing.T) {
+	"github.com/enews/enews/internal/newsletter"
+)
+
+func TestIssueLabelNeverHidesFailures(t *testing.T) {
 	tests := []struct {
 		status string
 		failed int64
@@ -16,8 +20,8 @@ func TestStateLabelNeverHidesFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if got := stateLabel(tt.status, tt.failed); got != tt.want {
-				t.Errorf("stateLabel(%q, %d) = %q, want %q", tt.status, tt.failed, got, tt.want)
+			if got := newsletter.IssueLabel(tt.status, tt.failed); got != tt.want {
+				t.Errorf("IssueLabel(%q, %d) = %q, want %q", tt.status, tt.failed, got, tt.want)
 			}
 		})
 	}
