@@ -190,6 +190,10 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, title, msg = http.StatusConflict, "Not possible now", userMessage(err)
 	case errors.Is(err, newsletter.ErrInvalid):
 		status, title, msg = http.StatusUnprocessableEntity, "Please check the input", userMessage(err)
+	case errors.Is(err, newsletter.ErrUnavailable):
+		status, title, msg = http.StatusServiceUnavailable, "Try again in a moment", "The database did not answer just now (it may be restarting)."
+		w.Header().Set("Retry-After", "5")
+		c.log.Warn("console: database unavailable", "method", r.Method, "route", r.Pattern, "err", err)
 	default:
 		c.log.Error("console: request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}

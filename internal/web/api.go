@@ -105,6 +105,10 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code, msg = http.StatusConflict, "conflict", err.Error()
 	case errors.Is(err, newsletter.ErrInvalid):
 		status, code, msg = http.StatusUnprocessableEntity, "invalid", err.Error()
+	case errors.Is(err, newsletter.ErrUnavailable):
+		status, code, msg = http.StatusServiceUnavailable, "unavailable", "the database is unavailable for a moment: try again"
+		w.Header().Set("Retry-After", "5")
+		s.log.Warn("web: api: database unavailable", "method", r.Method, "route", r.Pattern, "err", err)
 	default:
 		s.log.Error("web: api", "method", r.Method, "route", r.Pattern, "err", err)
 	}
