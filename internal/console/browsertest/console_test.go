@@ -177,18 +177,23 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 	if len(frames) != 2 || !strings.HasPrefix(frames[0], "desktop ") || !strings.HasPrefix(frames[1], "phone ") || strings.Contains(frames[0], "allow-scripts") {
 		t.Fatalf("preview frames %q: want a desktop and a phone one, sandboxed without scripts", frames)
 	}
-	s.do(ctx, "scroll to the email", chromedp.ScrollIntoView(chromedp.CSS("iframe.phone")))
+	// By script rather than chromedp.ScrollIntoView: the frames load their
+	// documents meanwhile, and a DOM node id looked up a moment earlier can
+	// be gone by the time the scroll is asked for.
+	s.do(ctx, "scroll to the email", chromedp.Evaluate[chromedp.Void](`document.querySelector("iframe.phone").scrollIntoView()`))
 	s.shot(ctx, "draft")
 	s.do(ctx, "send a test copy to two addresses",
 		chromedp.SendKeys(chromedp.ID("to"), "editor@example.org, chief@example.org"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/test"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(".notice")))
+		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/test"] button`)))
+	// The draft page already shows a notice (the issue was made): wait for
+	// the one the test send leads to.
+	s.untilReloaded(ctx, "the test copy's notice", noticeSays("Test copy sent"))
 	if n := s.smtp.Count(); n != 2 {
 		t.Fatalf("the SMTP server took %d test copies, want 2", n)
 	}
 	s.do(ctx, "approve",
-		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/approve"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(".notice")))
+		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05/approve"] button`)))
+	s.untilReloaded(ctx, "the approval's notice", noticeSays("approved"))
 	// The page reloads itself once the issue is sending, to offer the
 	// actions of that state; from then on its numbers change in place.
 	s.untilReloaded(ctx, "watch the issue start sending",
@@ -216,8 +221,10 @@ func TestApproveSendAndWatchAnIssue(t *testing.T) {
 	}
 	s.do(ctx, "filter the deliveries by failed",
 		chromedp.SetValue(chromedp.ID("dstatus"), "failed"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05#deliveries"] button`)),
-		chromedp.WaitVisible(chromedp.ID("delivery-table")))
+		chromedp.Click(chromedp.CSS(`form[action="/admin/issues/2022-05#deliveries"] button`)))
+	// The unfiltered page has the table too: wait for the filtered one.
+	s.untilReloaded(ctx, "the failed deliveries",
+		`location.search.includes("status=failed") && document.getElementById("delivery-table") !== null`)
 	rows := js[[]string](s, ctx, `Array.from(document.querySelectorAll("#delivery-table tbody tr")).map(tr => tr.textContent)`)
 	if len(rows) != 1 || !strings.Contains(rows[0], "reader7@example.org") || !strings.Contains(rows[0], "550") {
 		t.Fatalf("failed deliveries %q: want reader7 with the server's 550 reply", rows)

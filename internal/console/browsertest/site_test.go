@@ -263,6 +263,11 @@ func until(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second))
 }
 
+// noticeSays is true once the page's notice contains text.
+func noticeSays(text string) string {
+	return fmt.Sprintf(`(function () { var n = document.querySelector(".notice"); return n !== null && n.textContent.includes(%q); })()`, text)
+}
+
 // untilReloaded waits like until, across reloads of the page: the wait
 // starts again on the new page, until the expression holds or the
 // browser's deadline passes.
