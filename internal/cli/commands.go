@@ -9,6 +9,7 @@ func (a *app) extraCommands() []func() *cobra.Command {
 		a.itemsCommand,
 		a.issueCommand,
 		a.serveCommand,
+		a.sourcesCommand,
 		a.subscribersCommand,
 		a.tokenCommand,
 		a.usersCommand,

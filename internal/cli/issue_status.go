@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +47,9 @@ func (a *app) issueStatusCommand() *cobra.Command {
 // printStatus prints one screen of an issue's state and returns its status.
 func (a *app) printStatus(ctx context.Context, st *store.Store, p newsletter.Period, clear bool) (string, error) {
 	is, err := st.IssueByPeriod(ctx, p)
+	if errors.Is(err, newsletter.ErrNotFound) {
+		return "", a.notMadeYet(ctx, st, p, err)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -154,4 +158,29 @@ func (a *app) describeOutbox(b newsletter.OutboxBacklog) string {
 		out += "; last error: " + plaintext.Clip(plaintext.OneLine(b.LastError), 100)
 	}
 	return out
+}
+
+// notMadeYet explains a period without an issue: the failing sources an
+// issue due now waits for (content.source_grace), if any.
+func (a *app) notMadeYet(ctx context.Context, st *store.Store, p newsletter.Period, notFound error) error {
+	list, err := st.EnabledSources(ctx)
+	if err != nil {
+		return err
+	}
+	var failing []newsletter.Source
+	for _, s := range list {
+		if s.Failing() {
+			failing = append(failing, s)
+		}
+	}
+	if len(failing) == 0 {
+		return fmt.Errorf("issue %s has not been made: %w", p, notFound)
+	}
+	fmt.Fprintf(a.stdout, "issue %s: not made yet; a due issue waits up to content.source_grace (%s) for these sources:\n",
+		p, a.cfg.Content.SourceGrace)
+	for _, s := range failing {
+		fmt.Fprintf(a.stdout, "  %s: failing since %s (%d in a row): %s\n", plaintext.Clip(s.Name, 40), a.at(s.FailingSince),
+			s.Failures, plaintext.Clip(plaintext.OneLine(s.LastError), 200))
+	}
+	return fmt.Errorf("issue %s has not been made: %w", p, notFound)
 }

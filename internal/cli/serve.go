@@ -139,11 +139,14 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 		g.Go(func() error { return worker.Run(ctx) })
 	}
 	if slices.Contains(roles, roleScheduler) {
+		poller := a.poller(st, reg)
 		sched, err = schedule.New(schedule.Config{
 			Spec: a.cfg.Schedule.Spec, Location: a.cfg.Location(), CatchUpWindow: a.cfg.Schedule.CatchUpWindow,
-			RequireApproval: a.cfg.Schedule.RequireApproval,
+			RequireApproval: a.cfg.Schedule.RequireApproval, RetryInterval: a.cfg.Schedule.RetryInterval,
+			SourceGrace: a.cfg.Content.SourceGrace,
 		}, schedule.Deps{Creator: svc, Reader: st, Sender: svc,
-			Notifier: delivery.NewApprovalNotifier(sender, box, a.cfg.Schedule.Approvers)}, a.log)
+			Notifier:  delivery.NewApprovalNotifier(sender, box, a.cfg.Schedule.Approvers),
+			Collector: poller}, a.log)
 		if err != nil {
 			return err
 		}
@@ -153,6 +156,7 @@ func (a *app) serveWith(ctx context.Context, st *store.Store, roles []string) er
 				lg, ctx := errgroup.WithContext(ctx)
 				lg.Go(func() error { return sched.Run(ctx) })
 				lg.Go(func() error { return refresh(ctx) })
+				lg.Go(func() error { return poller.Run(ctx) })
 				return lg.Wait()
 			})
 		})
@@ -238,6 +242,20 @@ type replicaStatus struct {
 	Outbox   *newsletter.OutboxBacklog `json:"outbox,omitempty"`
 	// OutboxError says why the outbox could not be read.
 	OutboxError string `json:"outbox_error,omitempty"`
+	// Sources is every enabled source's health; SourcesError says why it
+	// could not be read.
+	Sources      []sourceHealth `json:"sources,omitempty"`
+	SourcesError string         `json:"sources_error,omitempty"`
+}
+
+// sourceHealth is one source as /statusz shows it.
+type sourceHealth struct {
+	Name          string     `json:"name"`
+	State         string     `json:"state"`
+	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	FailingSince  *time.Time `json:"failing_since,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+	NextFetchAt   time.Time  `json:"next_fetch_at"`
 }
 
 func statusFunc(st *store.Store, leader *schedule.Leader, sched *schedule.Scheduler) func() replicaStatus {
@@ -249,6 +267,14 @@ func statusFunc(st *store.Store, leader *schedule.Leader, sched *schedule.Schedu
 			rs.OutboxError = err.Error()
 		} else {
 			rs.Outbox = &b
+		}
+		if list, err := st.EnabledSources(ctx); err != nil {
+			rs.SourcesError = err.Error()
+		} else {
+			for _, s := range list {
+				rs.Sources = append(rs.Sources, sourceHealth{Name: s.Name, State: sourceState(s), LastSuccessAt: s.LastSuccessAt,
+					FailingSince: s.FailingSince, LastError: s.LastError, NextFetchAt: s.NextFetchAt})
+			}
 		}
 		if sched != nil {
 			st := sched.Status()

@@ -27,7 +27,8 @@ func (a *app) tokenCreateCommand() *cobra.Command {
 		Short: "Create a token and print it once; only its hash is stored",
 		Long: `Create an admin API token and print it once; only its hash is stored.
 Scopes: read (every GET), subscribers (add, change, import, unsubscribe,
-erase), issues (approve, pause, resume, cancel, reopen, refresh, retry).
+erase), issues (approve, pause, resume, cancel, reopen, refresh, retry;
+add, enable, disable and remove sources).
 A request beyond the token's scopes gets 403.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -88,6 +88,9 @@ type Schedule struct {
 	CatchUpWindow   time.Duration `yaml:"catch_up_window"`
 	RequireApproval bool          `yaml:"require_approval"`
 	Approvers       []string      `yaml:"approvers"`
+	// RetryInterval is the first wait before a failed check, or an issue
+	// waiting for its sources, is tried again; it doubles up to an hour.
+	RetryInterval time.Duration `yaml:"retry_interval"`
 }
 
 // Newsletter is the wording and branding of the eNewsUpdate.
@@ -113,6 +116,11 @@ type Content struct {
 	MinItems       int    `yaml:"min_items"`
 	QuietMonth     string `yaml:"quiet_month"`
 	MaxImportBytes int64  `yaml:"max_import_bytes"`
+	// PollInterval is how often the leader fetches each enabled source.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// SourceGrace is how long a due issue waits for failing sources before
+	// it is made from what is there, with a warning naming them.
+	SourceGrace time.Duration `yaml:"source_grace"`
 }
 
 // Sending tunes the delivery engine.
@@ -166,7 +174,7 @@ func Default() Config {
 			ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 			IdleTimeout: 60 * time.Second, MaxBodyBytes: 1 << 20, ImportTimeout: 10 * time.Minute, MaxImportBytes: 256 << 20},
 		Schedule: Schedule{
-			Spec: "0 9 1 * *", Timezone: "Europe/Zurich", CatchUpWindow: 7 * 24 * time.Hour,
+			Spec: "0 9 1 * *", Timezone: "Europe/Zurich", CatchUpWindow: 7 * 24 * time.Hour, RetryInterval: time.Minute,
 		},
 		Newsletter: Newsletter{
 			Name: "eNewsUpdate", ProductName: "ILO COOP", ProductURL: "https://www.ilo.org/empent/areas/coop",
@@ -179,7 +187,7 @@ func Default() Config {
 		},
 		Content: Content{
 			DefaultKind: "News", MaxSummary: 400, MaxItems: 30, MinItems: 1,
-			QuietMonth: "skip", MaxImportBytes: 10 << 20,
+			QuietMonth: "skip", MaxImportBytes: 10 << 20, PollInterval: time.Hour, SourceGrace: 6 * time.Hour,
 		},
 		Sending: Sending{
 			Connections: 4, RatePerSecond: 0, BatchSize: 100, MaxAttempts: 8,

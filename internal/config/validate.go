@@ -67,6 +67,7 @@ func (c Config) checks() []keyCheck {
 		{"schedule.spec", cronSpec(c.Schedule.Spec, c.Schedule.Timezone)},
 		{"schedule.timezone", timezone(c.Schedule.Timezone)},
 		{"schedule.catch_up_window", notNegativeDuration(c.Schedule.CatchUpWindow)},
+		{"schedule.retry_interval", positiveDuration(c.Schedule.RetryInterval)},
 		{"schedule.require_approval", nil}, // true or false, checked as it is read
 		{"schedule.approvers", addresses(c.Schedule.Approvers)},
 		{"newsletter.name", first(nonEmpty(c.Newsletter.Name), oneLine(c.Newsletter.Name))},
@@ -86,6 +87,8 @@ func (c Config) checks() []keyCheck {
 		{"content.min_items", notNegative(c.Content.MinItems)},
 		{"content.quiet_month", oneOf(c.Content.QuietMonth, "skip", "send")},
 		{"content.max_import_bytes", positive(int(c.Content.MaxImportBytes))},
+		{"content.poll_interval", positiveDuration(c.Content.PollInterval)},
+		{"content.source_grace", notNegativeDuration(c.Content.SourceGrace)},
 		{"sending.connections", positive(c.Sending.Connections)},
 		{"sending.rate_per_second", notNegativeFloat(c.Sending.RatePerSecond)},
 		{"sending.batch_size", positive(c.Sending.BatchSize)},

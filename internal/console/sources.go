@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -77,18 +75,10 @@ func (c *Console) sourceOf(r *http.Request) (newsletter.Source, error) {
 func (c *Console) sourceAdd(w http.ResponseWriter, r *http.Request, u newsletter.User) {
 	f := sourceForm{Name: strings.TrimSpace(r.PostFormValue("name")), URL: strings.TrimSpace(r.PostFormValue("url")),
 		Kind: strings.TrimSpace(r.PostFormValue("kind"))}
-	src, err := func() (newsletter.Source, error) {
-		if f.Name == "" || len(f.Name) > 100 || strings.ContainsFunc(f.Name, unicode.IsControl) {
-			return newsletter.Source{}, fmt.Errorf("%w: the name must be one line of 1 to 100 characters", newsletter.ErrInvalid)
-		}
-		if pu, err := url.Parse(f.URL); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || len(f.URL) > 2000 {
-			return newsletter.Source{}, fmt.Errorf("%w: the address must be an http or https URL of a feed", newsletter.ErrInvalid)
-		}
-		if len(f.Kind) > 60 || strings.ContainsFunc(f.Kind, unicode.IsControl) {
-			return newsletter.Source{}, fmt.Errorf("%w: the kind must be one line of at most 60 characters", newsletter.ErrInvalid)
-		}
-		return c.d.Sources.AddSource(r.Context(), newsletter.Source{Name: f.Name, URL: f.URL, DefaultKind: f.Kind, Enabled: true})
-	}()
+	src, err := newsletter.NewSource(f.Name, f.URL, f.Kind)
+	if err == nil {
+		src, err = c.d.Sources.AddSource(r.Context(), src)
+	}
 	if err != nil {
 		if code, msg, ok := formError(err); ok {
 			if code == http.StatusConflict {

@@ -19,7 +19,7 @@ func TestSourcesPages(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no name", url.Values{"url": {"https://example.org/a.xml"}}, http.StatusUnprocessableEntity, "the name must be"},
+		{"no name", url.Values{"url": {"https://example.org/a.xml"}}, http.StatusUnprocessableEntity, "the source name must be"},
 		{"not a URL", url.Values{"name": {"A"}, "url": {"ftp://example.org/a.xml"}}, http.StatusUnprocessableEntity, "http or https URL"},
 		{"added", url.Values{"name": {"ILO news"}, "url": {"https://www.ilo.org/feed.xml"}, "kind": {"News"}}, http.StatusSeeOther, ""},
 		{"taken", url.Values{"name": {"ILO news"}, "url": {"https://www.ilo.org/feed.xml"}}, http.StatusConflict, "exists already"},

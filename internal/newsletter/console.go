@@ -94,7 +94,7 @@ type Scope string
 const (
 	ScopeRead        Scope = "read"        // every GET of the API
 	ScopeSubscribers Scope = "subscribers" // add, change, import, unsubscribe, erase subscribers
-	ScopeIssues      Scope = "issues"      // approve, pause, resume, cancel, reopen, refresh, retry issues
+	ScopeIssues      Scope = "issues"      // approve, pause, resume, cancel, reopen, refresh, retry issues; change sources
 )
 
 // Scopes lists every scope, in the order pages offer them.

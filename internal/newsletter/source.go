@@ -1,6 +1,13 @@
 package newsletter
 
-import "time"
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Source is a feed or item file that the leader fetches by itself: RSS,
 // Atom, JSON Feed, or the enews CSV/JSON item format over http(s).
@@ -47,4 +54,29 @@ type SourceFetch struct {
 	Rejected   int
 	Error      string
 	Duration   time.Duration
+}
+
+// Bounds of a source's fields.
+const (
+	MaxSourceName = 100
+	MaxSourceURL  = 2000
+	MaxSourceKind = 60
+)
+
+// NewSource checks a source as staff give it (CLI, console, API): a name of
+// one line, an http or https URL, an optional one-line kind. Surrounding
+// space is trimmed. It is enabled.
+func NewSource(name, rawURL, kind string) (Source, error) {
+	name, rawURL, kind = strings.TrimSpace(name), strings.TrimSpace(rawURL), strings.TrimSpace(kind)
+	if name == "" || utf8.RuneCountInString(name) > MaxSourceName || strings.ContainsFunc(name, unicode.IsControl) {
+		return Source{}, fmt.Errorf("%w: the source name must be one line of 1 to %d characters", ErrInvalid, MaxSourceName)
+	}
+	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		len(rawURL) > MaxSourceURL || strings.ContainsFunc(rawURL, unicode.IsControl) {
+		return Source{}, fmt.Errorf("%w: the source address must be an http or https URL of a feed (at most %d characters)", ErrInvalid, MaxSourceURL)
+	}
+	if utf8.RuneCountInString(kind) > MaxSourceKind || strings.ContainsFunc(kind, unicode.IsControl) {
+		return Source{}, fmt.Errorf("%w: the source kind must be one line of at most %d characters", ErrInvalid, MaxSourceKind)
+	}
+	return Source{Name: name, URL: rawURL, DefaultKind: kind, Enabled: true}, nil
 }

@@ -29,6 +29,15 @@ type Status struct {
 	Missed []Missed
 
 	LastError string // the last failed check; empty once one succeeds
+
+	// WaitingForSources names the sources that failed right before the
+	// due issue was to be made, while it waits for them (until
+	// WaitingUntil); empty otherwise.
+	WaitingForSources string
+	WaitingUntil      time.Time
+	// MadeWithoutSources names the sources that were still failing when
+	// the grace ran out and the due issue was made without them.
+	MadeWithoutSources string
 }
 
 // Missed is one period the schedule did not make.
@@ -73,12 +82,21 @@ func (s *Scheduler) check(ctx context.Context, now time.Time) (time.Time, error)
 	log := s.log.With("period", p.String(), "fire_at", fire)
 
 	if late := now.Sub(fire); late <= s.cfg.CatchUpWindow {
+		var err error
+		if st.MadeWithoutSources, err = s.collect(ctx, p, fire, now); err != nil {
+			s.record(st.waiting(err))
+			return fire, err
+		}
 		is, created, err := s.deps.Creator.Create(ctx, p, issues.CreateOptions{Actor: Actor})
 		if err != nil {
 			return fire, fmt.Errorf("schedule: create issue %s: %w", p, err)
 		}
 		if created && late > time.Hour {
 			log.Warn("schedule: made a late issue after its firing was missed", "late", late.Round(time.Second))
+		}
+		if created && st.MadeWithoutSources != "" {
+			log.Warn("schedule: issue made without the sources that still fail after content.source_grace",
+				"failed", st.MadeWithoutSources, "grace", s.cfg.SourceGrace)
 		}
 		if st.DueStatus, err = s.handOver(ctx, is, created); err != nil {
 			return fire, err

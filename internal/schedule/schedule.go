@@ -10,6 +10,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -50,12 +51,21 @@ type Notifier interface {
 	AwaitingApproval(ctx context.Context, issue newsletter.Issue) error
 }
 
-// Deps are the scheduler's collaborators; all are required.
+// Collector fetches every enabled source once more right before an issue
+// is made; sources.Poller is the real one. Its error names the sources
+// that failed; the others' items are stored.
+type Collector interface {
+	CollectAll(ctx context.Context) error
+}
+
+// Deps are the scheduler's collaborators; all but Collector are required.
+// Without a Collector the issue is made from the items table as it is.
 type Deps struct {
-	Creator  Creator
-	Reader   IssueReader
-	Sender   Sender
-	Notifier Notifier
+	Creator   Creator
+	Reader    IssueReader
+	Sender    Sender
+	Notifier  Notifier
+	Collector Collector
 }
 
 // Config tunes a Scheduler. Spec and Location are required.
@@ -76,6 +86,10 @@ type Config struct {
 	RetryInterval time.Duration
 	// MissedLookback is how many older periods a check looks at for gaps.
 	MissedLookback int
+	// SourceGrace is how long after its firing a due issue waits for
+	// failing sources before it is made from what is there; zero waits
+	// not at all.
+	SourceGrace time.Duration
 	// Now is the clock; tests set it to stand at any moment.
 	Now func() time.Time
 }
@@ -177,8 +191,19 @@ func (s *Scheduler) tick(ctx context.Context, scheduled time.Time) {
 				return
 			}
 			s.setError(err)
-			s.log.Error("schedule: check failed; will retry", "err", err, "retry_in", wait)
-			if !clock.Sleep(ctx, wait) {
+			sleep := wait
+			var w *waitingError
+			if errors.As(err, &w) {
+				// The last try comes when the grace ends, not up to an
+				// hour after it.
+				sleep = max(min(wait, w.until.Sub(now)), time.Second)
+				// Expected while a feed is down: a warning, not an error.
+				s.log.Warn("schedule: issue waits for its sources; will retry", "period", w.period.String(),
+					"failed", w.err.Error(), "retry_in", sleep, "grace_ends", w.until)
+			} else {
+				s.log.Error("schedule: check failed; will retry", "err", err, "retry_in", wait)
+			}
+			if !clock.Sleep(ctx, sleep) {
 				return
 			}
 			// Doubling, up to an hour: a brief outage is bridged quickly,

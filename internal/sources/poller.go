@@ -159,6 +159,9 @@ func (f *Failed) Error() string {
 	return "sources failed: " + strings.Join(f.Sources, "; ")
 }
 
+// FailedSources names the failed sources, each with its error.
+func (f *Failed) FailedSources() []string { return f.Sources }
+
 // CollectAll fetches every enabled source now, right before an issue is
 // made, so the issue is built from what the sources say at that moment. It
 // returns *Failed naming each source that failed; the others are stored.

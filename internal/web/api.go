@@ -48,6 +48,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		{"POST", "/api/subscribers/{id}/erase", subs, s.apiErase},
 	}
 	rs = append(rs, s.issueRoutes()...)
+	rs = append(rs, s.sourceRoutes()...)
 	return append(rs,
 		apiRoute{"GET", "/api/issues/{period}/bounces", read, s.apiIssueBounces},
 		apiRoute{"GET", "/api/issues/{period}/check", read, s.apiIssueCheck})

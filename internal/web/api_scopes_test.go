@@ -96,6 +96,8 @@ func TestAPITokenScopes(t *testing.T) {
 		{"subscribers cannot act on issues", crm, "POST", "/api/issues/2022-05/cancel", "", http.StatusForbidden},
 		{"issues cannot add", ops, "POST", "/api/subscribers", `{"email":"c@example.org"}`, http.StatusForbidden},
 		{"issues cannot read", ops, "GET", "/api/issues", "", http.StatusForbidden},
+		{"read cannot add a source", reader, "POST", "/api/sources", `{"name":"A","url":"https://example.org/a.xml"}`, http.StatusForbidden},
+		{"subscribers cannot add a source", crm, "POST", "/api/sources", `{"name":"A","url":"https://example.org/a.xml"}`, http.StatusForbidden},
 		{"subscribers adds", crm, "POST", "/api/subscribers", `{"email":"d@example.org"}`, http.StatusCreated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ type Store interface {
 	SignUps
 	SubscriberAdmin
 	IssueReader
+	SourceAdmin
 	AuthenticateAPIToken(ctx context.Context, token string) (store.APIToken, error)
 	AppendAudit(ctx context.Context, e newsletter.AuditEntry, ip netip.Addr) error
 }
