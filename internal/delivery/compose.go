@@ -82,7 +82,8 @@ func (m *MailSender) Send(ctx context.Context, r Recipient, c *Compiled, gate fu
 	buf := m.bufs.Get().(*digest.Message)
 	defer m.bufs.Put(buf)
 	unsub := m.links.Unsubscribe(r.SubscriberID)
-	c.tmpl.Execute(buf, digest.Values{UnsubscribeURL: unsub, ViewURL: c.viewURL, Name: r.Name})
+	c.tmpl.Execute(buf, digest.Values{UnsubscribeURL: unsub, ViewURL: c.viewURL, Name: r.Name,
+		ManageURL: m.links.Manage(r.SubscriberID)})
 	msg := &mailer.Message{
 		To: r.Email, ToName: r.Name, Subject: c.Issue.Subject,
 		Text: buf.Text, HTML: buf.HTML,
@@ -124,7 +125,8 @@ func issueName(p newsletter.Period) string {
 func (m *MailSender) copyOutsideLedger(c *Compiled, to, prefix, banner string) *mailer.Message {
 	var buf digest.Message
 	unsub := m.links.TestUnsubscribe()
-	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: unsub, ViewURL: m.links.Preview(c.Issue.Period, time.Now())})
+	// The manage link too leads to the page saying this was a test.
+	c.tmpl.Execute(&buf, digest.Values{UnsubscribeURL: unsub, ManageURL: unsub, ViewURL: m.links.Preview(c.Issue.Period, time.Now())})
 	return &mailer.Message{
 		To: to, Subject: prefix + " " + c.Issue.Subject,
 		Text: append([]byte(banner+"\n\n"), buf.Text...), HTML: withBanner(buf.HTML, banner),

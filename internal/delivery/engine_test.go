@@ -39,6 +39,25 @@ func TestEverySubscriberOnce(t *testing.T) {
 	if !sum.Done || sum.Sent != 120 {
 		t.Fatalf("summary %+v, want 120 sent and done", sum)
 	}
+	// Each copy links its own reader's unsubscribe and manage pages.
+	var ids []int64
+	f.query(t, &ids, `SELECT id FROM subscribers WHERE email = 'user7@example.org'`)
+	found := false
+	for _, m := range f.smtp.Messages() {
+		if len(ids) != 1 || len(m.To) != 1 || m.To[0] != "user7@example.org" {
+			continue
+		}
+		found = true
+		body := strings.ReplaceAll(string(m.Data), "=\r\n", "") // undo quoted-printable's soft breaks
+		for _, link := range []string{f.links.Manage(ids[0]), f.links.Unsubscribe(ids[0])} {
+			if !strings.Contains(body, link) {
+				t.Errorf("user7's copy lacks %s", link)
+			}
+		}
+	}
+	if !found {
+		t.Error("no copy for user7 to look at")
+	}
 	assertEachOnce(t, f, nil)
 	if st := f.issueStatus(t); st != newsletter.IssueSent {
 		t.Fatalf("issue %s, want sent", st)

@@ -222,7 +222,7 @@ func (r *Renderer) Render(p newsletter.Period, items []newsletter.Item) (Rendere
 		HTML:      html,
 		Text:      text + "\n",
 	}
-	if err := checkTokens(out.HTML, out.Text); err != nil {
+	if err := checkTokens(out.HTML, out.Text, false); err != nil {
 		return Rendered{}, err
 	}
 	return out, nil

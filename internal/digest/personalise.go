@@ -10,6 +10,7 @@ type Values struct {
 	UnsubscribeURL string
 	ViewURL        string
 	Name           string // empty or blank uses DefaultName
+	ManageURL      string
 }
 
 // Message holds one recipient's bodies. Execute reuses its buffers, so a
@@ -42,7 +43,7 @@ type segments struct {
 // Compile splits a rendered issue's HTML and text at their tokens. It checks
 // the tokens again, as the bytes may come back from storage.
 func Compile(html, text string) (*Template, error) {
-	if err := checkTokens(html, text); err != nil {
+	if err := checkTokens(html, text, true); err != nil {
 		return nil, err
 	}
 	return &Template{html: split(html), text: split(text)}, nil
@@ -112,6 +113,7 @@ func (t *Template) values(v Values) [tokCount]string {
 		tokUnsubscribe: strings.TrimSpace(v.UnsubscribeURL),
 		tokView:        strings.TrimSpace(v.ViewURL),
 		tokName:        name,
+		tokManage:      strings.TrimSpace(v.ManageURL),
 	}
 }
 
@@ -169,6 +171,7 @@ func appendTextValue(dst []byte, s string) []byte {
 func SampleValues() Values {
 	return Values{
 		UnsubscribeURL: "https://example.com/unsubscribe/preview",
+		ManageURL:      "https://example.com/manage/preview",
 		ViewURL:        "https://example.com/archive/preview",
 		Name:           "Sample Reader",
 	}

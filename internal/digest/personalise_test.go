@@ -97,12 +97,15 @@ func TestPersonalise(t *testing.T) {
 // one: strings.Replacer with html.EscapeString.
 func TestPersonaliseMatchesReplacer(t *testing.T) {
 	tpl, rd := compileSample(t)
-	v := Values{UnsubscribeURL: "https://x.example/u?a=1&b='2'", ViewURL: "https://x.example/v<1>", Name: `Zoë "Z" O'Neil`}
+	v := Values{UnsubscribeURL: "https://x.example/u?a=1&b='2'", ViewURL: "https://x.example/v<1>", Name: `Zoë "Z" O'Neil`,
+		ManageURL: "https://x.example/m?x=\"y\""}
 	esc := strings.NewReplacer(
 		TokenUnsubscribeURL, html.EscapeString(v.UnsubscribeURL),
 		TokenViewURL, html.EscapeString(v.ViewURL),
-		TokenName, html.EscapeString(v.Name))
-	plain := strings.NewReplacer(TokenUnsubscribeURL, v.UnsubscribeURL, TokenViewURL, v.ViewURL, TokenName, v.Name)
+		TokenName, html.EscapeString(v.Name),
+		TokenManageURL, html.EscapeString(v.ManageURL))
+	plain := strings.NewReplacer(TokenUnsubscribeURL, v.UnsubscribeURL, TokenViewURL, v.ViewURL, TokenName, v.Name,
+		TokenManageURL, v.ManageURL)
 	var m Message
 	// Twice, so the second run reuses buffers that already hold a message.
 	for range 2 {
@@ -128,6 +131,9 @@ func TestCompile(t *testing.T) {
 			[]string{TokenUnsubscribeURL, PartHTML}},
 		{"text lost view", rd.HTML, strings.ReplaceAll(rd.Text, TokenViewURL, ""),
 			[]string{TokenViewURL, PartText}},
+		// Bytes frozen before the manage link existed still send.
+		{"frozen before the manage link", strings.ReplaceAll(rd.HTML, TokenManageURL, "#"),
+			strings.ReplaceAll(rd.Text, TokenManageURL, ""), nil},
 		{"near miss is literal", "ENEWS_ ENEWS_NAM " + TokenName + TokenUnsubscribeURL + TokenViewURL,
 			TokenName + TokenUnsubscribeURL + TokenViewURL, nil},
 	} {

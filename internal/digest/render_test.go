@@ -161,9 +161,10 @@ func minimalTheme() fstest.MapFS {
 	return fstest.MapFS{
 		HTMLFile: {Data: []byte(`<html><body><p>{{ .Email.Body.Name }}</p>` +
 			`<a href="{{ .Hermes.Theme.Issue.ViewURL }}">web</a>` +
-			`<a href="{{ .Hermes.Theme.Issue.UnsubscribeURL }}">out</a></body></html>`)},
+			`<a href="{{ .Hermes.Theme.Issue.UnsubscribeURL }}">out</a>` +
+			`<a href="{{ .Hermes.Theme.Issue.ManageURL }}">manage</a></body></html>`)},
 		TextFile: {Data: []byte(`{{ .Email.Body.Name }} {{ .Hermes.Theme.Issue.ViewURL }} ` +
-			`{{ .Hermes.Theme.Issue.UnsubscribeURL }}`)},
+			`{{ .Hermes.Theme.Issue.UnsubscribeURL }} {{ .Hermes.Theme.Issue.ManageURL }}`)},
 	}
 }
 
@@ -178,6 +179,10 @@ func TestNewRendererTheme(t *testing.T) {
 			m[HTMLFile] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(m[HTMLFile].Data),
 				"{{ .Hermes.Theme.Issue.UnsubscribeURL }}", "/static"))}
 		}, []string{TokenUnsubscribeURL, PartHTML}},
+		{"text drops the manage link", func(m fstest.MapFS) {
+			m[TextFile] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(m[TextFile].Data),
+				"{{ .Hermes.Theme.Issue.ManageURL }}", ""))}
+		}, []string{TokenManageURL, PartText}},
 		{"text drops name", func(m fstest.MapFS) {
 			m[TextFile] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(string(m[TextFile].Data),
 				"{{ .Email.Body.Name }}", "Reader"))}

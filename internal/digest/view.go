@@ -18,6 +18,7 @@ type issueView struct {
 	Reason         string
 	UnsubscribeURL string // a token, replaced per reader
 	ViewURL        string // a token, replaced per reader
+	ManageURL      string // a token, replaced per reader
 }
 
 // itemView is one card.
@@ -42,6 +43,7 @@ func newIssueView(cfg Config, items []newsletter.Item) *issueView {
 		Reason:         plaintext.OneLine(cfg.Reason),
 		UnsubscribeURL: TokenUnsubscribeURL,
 		ViewURL:        TokenViewURL,
+		ManageURL:      TokenManageURL,
 	}
 	v.AddressLines = plaintext.Lines(cfg.OrgAddress)
 	for _, it := range items {

@@ -16,6 +16,9 @@ const (
 	PurposeUnsubscribe = "unsubscribe"
 	PurposeConfirm     = "confirm"
 	PurposePreview     = "preview"
+	PurposeManage      = "manage"
+	// PurposeNewAddress confirms a change of address from the new one.
+	PurposeNewAddress = "new-address"
 )
 
 // Paths served by the web package.
@@ -26,6 +29,9 @@ const (
 	PathFeed        = "/archive/feed.xml"
 	PathSubscribe   = "/subscribe"
 	PathPreview     = "/preview/" // + token
+	PathManage      = "/manage/"  // + token
+	// PathNewAddress is the link sent to a new address to confirm it.
+	PathNewAddress = "/manage-address/" // + token
 	// PathTestUnsubscribe is a test copy's unsubscribe link: a page saying
 	// so, which changes nothing.
 	PathTestUnsubscribe = "/unsubscribe-test"
@@ -55,6 +61,18 @@ func (l *Links) Base() string { return l.base }
 // old emails must keep working.
 func (l *Links) Unsubscribe(subscriberID int64) string {
 	return l.base + PathUnsubscribe + l.signer.Sign(PurposeUnsubscribe, subscriberID, time.Time{})
+}
+
+// Manage is the subscriber's own page (name, address, status, their data,
+// erase). Like Unsubscribe it never expires: it sits in every email.
+func (l *Links) Manage(subscriberID int64) string {
+	return l.base + PathManage + l.signer.Sign(PurposeManage, subscriberID, time.Time{})
+}
+
+// NewAddress confirms a change of address, sent to the new address; it
+// expires after ConfirmTTL like a subscription's confirmation.
+func (l *Links) NewAddress(subscriberID int64, now time.Time) string {
+	return l.base + PathNewAddress + l.signer.Sign(PurposeNewAddress, subscriberID, now.Add(ConfirmTTL))
 }
 
 // Confirm is a double opt-in link that expires after ConfirmTTL.

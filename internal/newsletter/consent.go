@@ -32,6 +32,7 @@ const (
 	SourceWebhook  = "webhook"  // a relay's webhook
 	SourceFeedback = "feedback" // a feedback loop's complaint report (ARF)
 	SourceMailto   = "mailto"   // a message to the List-Unsubscribe mailto address
+	SourceManage   = "manage"   // the subscriber's own page (/manage/)
 )
 
 // Consent says who made a change, for the consent log. Every change of a

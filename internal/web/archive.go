@@ -85,6 +85,7 @@ func (s *Server) archiveIssue(w http.ResponseWriter, r *http.Request) {
 		// A web reader has no personal unsubscribe link; this page says
 		// where to find theirs.
 		UnsubscribeURL: s.d.Links.Base() + links.PathUnsubscribe,
+		ManageURL:      s.d.Links.Base() + links.PathUnsubscribe,
 		ViewURL:        s.d.Links.Archive(p),
 	})
 	h := w.Header()

@@ -22,6 +22,8 @@ const (
 	layoutFile       = "layout.html.tmpl"
 	confirmEmailHTML = "email/confirm.html.tmpl"
 	confirmEmailText = "email/confirm.txt.tmpl"
+	addressEmailHTML = "email/address.html.tmpl"
+	addressEmailText = "email/address.txt.tmpl"
 )
 
 // Pages, by file name.
@@ -32,6 +34,9 @@ const (
 	pageMessage     = "message.html.tmpl"
 	pageArchive     = "archive.html.tmpl"
 	pageIssue       = "archive_issue.html.tmpl"
+	pageManage      = "manage.html.tmpl"
+	pageManageErase = "manage_erase.html.tmpl"
+	pageNewAddress  = "new_address.html.tmpl"
 )
 
 // pageCSP allows nothing but this site's stylesheet and images: the pages
@@ -44,6 +49,9 @@ type pages struct {
 	page      map[string]*htmltemplate.Template
 	emailHTML *htmltemplate.Template
 	emailText *texttemplate.Template
+	// The email to a new address given on the manage page.
+	addressHTML *htmltemplate.Template
+	addressText *texttemplate.Template
 }
 
 func loadPages(fsys fs.FS) (*pages, error) {
@@ -55,7 +63,8 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		fsys = sub
 	}
 	p := &pages{fsys: fsys, page: map[string]*htmltemplate.Template{}}
-	for _, name := range []string{pageSubscribe, pageConfirm, pageUnsubscribe, pageMessage, pageArchive, pageIssue} {
+	for _, name := range []string{pageSubscribe, pageConfirm, pageUnsubscribe, pageMessage, pageArchive, pageIssue,
+		pageManage, pageManageErase, pageNewAddress} {
 		t, err := htmltemplate.New(name).Option("missingkey=error").ParseFS(fsys, layoutFile, name)
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -67,6 +76,12 @@ func loadPages(fsys fs.FS) (*pages, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	if p.emailText, err = texttemplate.New(path.Base(confirmEmailText)).Option("missingkey=error").ParseFS(fsys, confirmEmailText); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	if p.addressHTML, err = htmltemplate.New(path.Base(addressEmailHTML)).Option("missingkey=error").ParseFS(fsys, addressEmailHTML); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	if p.addressText, err = texttemplate.New(path.Base(addressEmailText)).Option("missingkey=error").ParseFS(fsys, addressEmailText); err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	return p, nil
@@ -89,6 +104,7 @@ type pageData struct {
 	FeedURL      string            // archive pages: the Atom feed, linked from the head
 	IssueHTML    htmltemplate.HTML // archive issue page: the stored web rendering
 	Prev, Next   *archiveEntry     // archive issue page: the neighbouring issues
+	Manage       *manageView       // the manage pages
 }
 
 func (s *Server) data(title string) pageData {

@@ -17,6 +17,7 @@ type Store interface {
 	SubscriberAdmin
 	IssueReader
 	SourceAdmin
+	SelfService
 	AuthenticateAPIToken(ctx context.Context, token string) (store.APIToken, error)
 	AppendAudit(ctx context.Context, e newsletter.AuditEntry, ip netip.Addr) error
 }

@@ -129,6 +129,7 @@ type confirmData struct {
 	AddressLines []string
 	ConfirmURL   string
 	Hours        int
+	Name         string // the address email's greeting; the confirmation email shows nothing typed
 }
 
 func (s *Server) confirmationMessage(email, confirmURL string) (*mailer.Message, error) {
