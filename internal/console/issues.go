@@ -3,7 +3,9 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/enews/enews/internal/compliance"
 	"net/http"
 	"slices"
 	"strconv"
@@ -30,6 +32,7 @@ type IssueStore interface {
 	SentPerMinute(ctx context.Context, issueID int64, n int) ([]int64, error)
 	ItemsByID(ctx context.Context, ids []int64) ([]newsletter.Item, error)
 	IssueBounceRates(ctx context.Context, issueID int64) (store.BounceRates, error)
+	LatestIssueCheck(ctx context.Context, issueID int64) (store.IssueCheck, error)
 }
 
 // Lifecycle is the one issue lifecycle service (issues.Service).
@@ -198,6 +201,7 @@ type issueView struct {
 	TestTo      string
 	Error       string
 	PreviewPath string
+	Receipt     *compliance.Receipt // the newest compliance receipt; nil before the first check
 }
 
 // deliveryStatuses are the ledger's statuses, for the table's filter.
@@ -239,6 +243,10 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request, u newsletter
 		return
 	}
 	if v.History, err = c.d.Issues.IssueTransitions(ctx, is.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if v.Receipt, err = c.latestReceipt(ctx, is.ID); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -400,4 +408,21 @@ func (c *Console) issueTest(w http.ResponseWriter, r *http.Request, u newsletter
 	}
 	c.audit(r, u, "issue.test", "issue "+p.String(), strconv.Itoa(len(addrs))+" addresses")
 	redirectDone(w, r, "/admin/issues/"+p.String(), "Test copy sent to "+strings.Join(addrs, ", ")+".")
+}
+
+// latestReceipt is the issue's newest compliance receipt, or nil when it
+// was never checked.
+func (c *Console) latestReceipt(ctx context.Context, issueID int64) (*compliance.Receipt, error) {
+	chk, err := c.d.Issues.LatestIssueCheck(ctx, issueID)
+	if errors.Is(err, newsletter.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec compliance.Receipt
+	if err := json.Unmarshal(chk.Receipt, &rec); err != nil {
+		return nil, fmt.Errorf("compliance receipt %d: %w", chk.ID, err)
+	}
+	return &rec, nil
 }

@@ -3,10 +3,13 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/enews/enews/internal/compliance"
+	"github.com/enews/enews/internal/store"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/enews/enews/internal/issues"
 	"github.com/enews/enews/internal/newsletter"
@@ -207,5 +210,43 @@ func TestSentIssueWithFailuresSaysSo(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, ">sent, 2 failed</span>") || plain {
 			t.Errorf("%s (status %d) does not say the issue was sent with 2 failed deliveries:\n%s", page, code, body)
 		}
+	}
+}
+
+// TestIssuePageShowsTheReceipt: the issue page shows the newest compliance
+// receipt, each rule with its result, its text as data.
+func TestIssuePageShowsTheReceipt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.mayItems()
+	is, _, err := e.svc.Create(ctx, may2022(), issues.CreateOptions{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.loggedIn("ops@example.org", newsletter.RoleOps)
+	if _, body := b.get("/admin/issues/2022-05"); !strings.Contains(body, "Not checked yet") {
+		t.Fatal("an unchecked issue's page does not say so")
+	}
+	rec := compliance.Receipt{Period: "2022-05", IssueID: is.ID, At: time.Now(), Actor: "cli:ops", Items: []compliance.Item{
+		{Name: "List-Unsubscribe one-click", OK: true, Blocking: true, Detail: "https link and List-Unsubscribe-Post"},
+		{Name: "DMARC", OK: false, Blocking: true, Detail: `no record at _dmarc.example.org <script>alert(1)</script>`},
+	}}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.SaveIssueCheck(ctx, store.IssueCheck{IssueID: is.ID, Passed: false, Actor: rec.Actor, Receipt: raw}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.get("/admin/issues/2022-05")
+	for _, want := range []string{`id="receipt-verdict"`, "the send is held until it passes", "DMARC", `<span class="badge error">fail</span>`,
+		"&lt;script&gt;alert(1)&lt;/script&gt;", `<span class="badge ok">ok</span>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("issue page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>alert(1)") {
+		t.Error("the receipt's text reached the page as markup")
 	}
 }
