@@ -193,7 +193,7 @@ func TestIssueCommands(t *testing.T) {
 	e := newE2E(t, 3)
 	t.Run("preview names the items and fills tokens", func(t *testing.T) {
 		out := e.ok("issue", "preview", "--period", "2022-05", "--text")
-		if !strings.Contains(out, "holds 8 items") || strings.Contains(out, "ENEWS_") {
+		if !strings.Contains(out, "8 of 8 items considered are in") || strings.Contains(out, "ENEWS_") {
 			t.Fatalf("preview:\n%s", out)
 		}
 	})

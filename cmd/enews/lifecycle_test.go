@@ -183,3 +183,33 @@ func TestServeFollowsDraftsAndStartsApprovedIssues(t *testing.T) {
 		t.Fatalf("%d messages, want %d", got, e.n)
 	}
 }
+
+// TestPreviewPrintsTheInclusionReport: issue preview says why each item is
+// in or out, before and after the bytes freeze.
+func TestPreviewPrintsTheInclusionReport(t *testing.T) {
+	e := newE2E(t, 1)
+	e.ok("items", "add", "--title", "Hidden news <b>x</b>", "--url", "https://example.org/hidden", "--published", "2022-05-20", "--status", "hidden")
+	e.ok("items", "add", "--title", "A June item", "--url", "https://example.org/june", "--published", "2022-06-01T00:30:00+02:00")
+	out := e.ok("issue", "preview", "--period", "2022-05", "--report")
+	for _, want := range []string{
+		"issue 2022-05, as it would be made now: 8 of 10 items considered are in; made: 8 items",
+		"month in Europe/Zurich: 2022-05-01 00:00 CEST to 2022-06-01 00:00 CEST",
+		"hidden by staff", "Hidden news x",
+		"outside the month: published 2022-06-01 00:30 CEST, in 2022-06",
+		"published 2022-05-26 10:00 CEST, in the month",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("preview --report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "<!DOCTYPE") {
+		t.Fatal("preview --report printed the email too")
+	}
+	e.ok("issue", "create", "--period", "2022-05")
+	e.ok("issue", "approve", "--period", "2022-05")
+	e.ok("items", "add", "--title", "Late news", "--url", "https://example.org/late", "--published", "2022-05-30")
+	out = e.ok("issue", "preview", "--period", "2022-05", "--report")
+	if !strings.Contains(out, "as kept when its bytes froze: 8 of 10") || strings.Contains(out, "Late news") {
+		t.Fatalf("the frozen issue's report:\n%s", out)
+	}
+}

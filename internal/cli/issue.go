@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -78,14 +80,35 @@ func periodFlag(cmd *cobra.Command, p *string) {
 
 func (a *app) issuePreviewCommand() *cobra.Command {
 	var period, out string
-	var text bool
+	var text, reportOnly bool
 	cmd := &cobra.Command{
-		Use:   "preview --period YYYY-MM [--out FILE] [--text]",
-		Short: "Show a month's issue without sending it: the frozen bytes once approved, else the month rendered now",
-		Args:  cobra.NoArgs,
+		Use:   "preview --period YYYY-MM [--out FILE] [--text] [--report]",
+		Short: "Show a month's issue without sending it, and why each item is in or out",
+		Long: `Preview shows a month's issue without sending or storing anything: the frozen
+bytes once approved, else the month rendered now, with sample links. On
+stderr (stdout with --report, which prints nothing else) comes the inclusion
+report: every item published within a day of the month, in or out and why
+(in the month in schedule.timezone, with its local time; hidden; a draft;
+outside the month; a duplicate URL; over content.max_items), and whether the
+issue is made or skipped as a quiet month. A frozen issue shows the report
+kept from its freeze.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withPeriod(cmd, period, func(ctx context.Context, st *store.Store, p newsletter.Period) error {
-				html, txt, items, err := a.previewParts(ctx, st, p)
+				svc, err := a.issues(st)
+				if err != nil {
+					return err
+				}
+				rep, kept, err := svc.Report(ctx, p)
+				if err != nil {
+					return err
+				}
+				if reportOnly {
+					a.printInclusion(a.stdout, rep, kept)
+					return nil
+				}
+				a.printInclusion(a.stderr, rep, kept)
+				html, txt, err := a.previewParts(ctx, svc, p)
 				if err != nil {
 					return err
 				}
@@ -96,10 +119,6 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 				body := msg.HTML
 				if text {
 					body = msg.Text
-				}
-				fmt.Fprintf(a.stderr, "issue %s holds %d items:\n", p, len(items))
-				for _, it := range items {
-					fmt.Fprintf(a.stderr, "  %s  %-20s %s\n", it.PublishedAt.In(a.cfg.Location()).Format("2006-01-02"), it.Kind, plaintext.Clip(plaintext.OneLine(it.Title), 80))
 				}
 				if out == "" {
 					_, err = a.stdout.Write(body)
@@ -116,23 +135,39 @@ func (a *app) issuePreviewCommand() *cobra.Command {
 	periodFlag(cmd, &period)
 	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
 	cmd.Flags().BoolVar(&text, "text", false, "the plain-text part instead of the HTML")
+	cmd.Flags().BoolVar(&reportOnly, "report", false, "print only the inclusion report, on stdout")
 	return cmd
 }
 
 // previewParts gives the frozen issue once approved, so the preview shows
 // the bytes subscribers get; otherwise the month rendered now. Nothing is
 // stored.
-func (a *app) previewParts(ctx context.Context, st *store.Store, p newsletter.Period) (html, text string, items []newsletter.Item, err error) {
-	svc, err := a.issues(st)
-	if err != nil {
-		return "", "", nil, err
-	}
+func (a *app) previewParts(ctx context.Context, svc *issues.Service, p newsletter.Period) (html, text string, err error) {
 	is, err := svc.Draft(ctx, p)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", err
 	}
-	items, err = st.ItemsByID(ctx, is.ItemIDs)
-	return is.HTML, is.Text, items, err
+	return is.HTML, is.Text, nil
+}
+
+// printInclusion writes the inclusion report as a table, newest first.
+func (a *app) printInclusion(w io.Writer, rep newsletter.InclusionReport, kept bool) {
+	when := "as it would be made now"
+	if kept {
+		when = "as kept when its bytes froze"
+	}
+	fmt.Fprintf(w, "issue %s, %s: %d of %d items considered are in; %s\n", rep.Period, when, rep.Included, len(rep.Items), rep.Outcome)
+	fmt.Fprintf(w, "month in %s: %s to %s\n", rep.Zone, rep.From.Format(newsletter.LocalLayout), rep.To.Format(newsletter.LocalLayout))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  \tID\tTITLE\tWHY")
+	for _, d := range rep.Items {
+		mark := "out"
+		if d.In {
+			mark = "IN"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", mark, d.ID, plaintext.Clip(plaintext.OneLine(d.Title), 60), d.Reason)
+	}
+	_ = tw.Flush()
 }
 
 func (a *app) issueCreateCommand() *cobra.Command {

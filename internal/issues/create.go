@@ -4,27 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/enews/enews/internal/newsletter"
 )
 
-// Collection is the month's items and those left out for exceeding MaxItems.
+// Collection is the month's chosen items and the report on every item
+// considered (newsletter.Select).
 type Collection struct {
-	Items    []newsletter.Item
-	Overflow []newsletter.Item
+	Items  []newsletter.Item
+	Report newsletter.InclusionReport
 }
 
-// Collect returns the period's published items, newest first, cut at MaxItems.
+// Collect chooses the period's items, newest first: newsletter.Select over
+// every item published within a day of the month, so the report shows the
+// near misses too. The report's outcome is left to the caller.
 func (s *Service) Collect(ctx context.Context, p newsletter.Period) (Collection, error) {
-	items, err := s.store.PublishedInPeriod(ctx, p, s.policy.Location)
+	start, end := p.Bounds(s.policy.Location)
+	candidates, err := s.store.ItemsPublishedBetween(ctx, start.Add(-newsletter.CandidateWindow), end.Add(newsletter.CandidateWindow))
 	if err != nil {
 		return Collection{}, err
 	}
-	c := Collection{Items: items}
-	if s.policy.MaxItems > 0 && len(items) > s.policy.MaxItems {
-		c.Items, c.Overflow = items[:s.policy.MaxItems], items[s.policy.MaxItems:]
+	items, rep := newsletter.Select(p, s.policy.Location, candidates, s.policy.MaxItems)
+	rep.MinItems = s.policy.MinItems
+	return Collection{Items: items, Report: rep}, nil
+}
+
+// Inclusion is the report for period p as the issue would be made now,
+// with the quiet-month decision, for `issue preview` and the API.
+func (s *Service) Inclusion(ctx context.Context, p newsletter.Period, force bool) (newsletter.InclusionReport, error) {
+	c, err := s.Collect(ctx, p)
+	if err != nil {
+		return newsletter.InclusionReport{}, err
 	}
-	return c, nil
+	skip, reason := newsletter.QuietMonth(len(c.Items), s.policy.MinItems, s.policy.SendQuietMonths, force)
+	c.Report.Outcome = outcome(skip, reason)
+	return c.Report, nil
+}
+
+// Report is why each item is in or out of period p's issue: the report kept
+// with the bytes of a frozen issue (kept true), else the one of the month
+// as it would be made now. An issue frozen before reports were kept gets
+// the report of now, with kept false.
+func (s *Service) Report(ctx context.Context, p newsletter.Period) (rep newsletter.InclusionReport, kept bool, err error) {
+	is, err := s.store.IssueByPeriod(ctx, p)
+	switch {
+	case err == nil && newsletter.IssueFrozen(is.Status):
+		rep, err := s.store.IssueInclusion(ctx, is.ID)
+		if err == nil {
+			return rep, true, nil
+		}
+		if !errors.Is(err, newsletter.ErrNotFound) {
+			return newsletter.InclusionReport{}, false, err
+		}
+	case err != nil && !errors.Is(err, newsletter.ErrNotFound):
+		return newsletter.InclusionReport{}, false, err
+	}
+	rep, err = s.Inclusion(ctx, p, false)
+	return rep, false, err
+}
+
+func outcome(skip bool, reason string) string {
+	if skip {
+		return "skipped: " + reason
+	}
+	return "made: " + reason
 }
 
 // CreateOptions tune Create.
@@ -83,25 +127,22 @@ func (s *Service) render(ctx context.Context, p newsletter.Period, force bool) (
 	if err != nil {
 		return newsletter.Issue{}, "", err
 	}
-	for _, it := range c.Overflow {
-		s.log.Warn("item left out of issue: over content.max_items", "period", p.String(), "item", it.ID, "title", it.Title)
+	for _, d := range c.Report.Items {
+		if !d.In && strings.HasPrefix(d.Reason, "over content.max_items") {
+			s.log.Warn("item left out of issue: over content.max_items", "period", p.String(), "item", d.ID, "title", d.Title)
+		}
 	}
-	is := newsletter.Issue{Period: p, Status: newsletter.IssueDraft}
-	switch {
-	case len(c.Items) == 0:
-		is.Status, is.SkipReason = newsletter.IssueSkipped, "no published items in that month"
-		return is, is.SkipReason, nil
-	case len(c.Items) < s.policy.MinItems && !s.policy.SendQuietMonths && !force:
-		is.Status = newsletter.IssueSkipped
-		is.SkipReason = fmt.Sprintf("quiet month: %d published items, content.min_items is %d", len(c.Items), s.policy.MinItems)
-		return is, is.SkipReason, nil
+	skip, reason := newsletter.QuietMonth(len(c.Items), s.policy.MinItems, s.policy.SendQuietMonths, force)
+	c.Report.Outcome = outcome(skip, reason)
+	if skip {
+		return newsletter.Issue{Period: p, Status: newsletter.IssueSkipped, SkipReason: reason, Inclusion: &c.Report}, reason, nil
 	}
 	r, err := s.renderItems(p, c.Items)
 	if err != nil {
 		return newsletter.Issue{}, "", fmt.Errorf("issues: %w", err)
 	}
-	r.Period, r.Status = p, newsletter.IssueDraft
-	return *r, fmt.Sprintf("%d items", len(c.Items)), nil
+	r.Period, r.Status, r.Inclusion = p, newsletter.IssueDraft, &c.Report
+	return *r, reason, nil
 }
 
 // freshContent renders an issue's period as it is now, for refresh and
@@ -112,12 +153,16 @@ func (s *Service) freshContent(ctx context.Context, is newsletter.Issue) (*newsl
 		return nil, "", err
 	}
 	if len(c.Items) == 0 {
-		return &newsletter.Issue{}, "no published items yet", nil
+		c.Report.Outcome = "a draft waiting for items: no published items yet"
+		return &newsletter.Issue{Inclusion: &c.Report}, "no published items yet", nil
 	}
 	out, err := s.renderItems(is.Period, c.Items)
 	if err != nil {
 		return nil, "", err
 	}
+	_, reason := newsletter.QuietMonth(len(c.Items), 0, true, true)
+	c.Report.Outcome = outcome(false, reason)
+	out.Inclusion = &c.Report
 	return out, fmt.Sprintf("%d items", len(c.Items)), nil
 }
 

@@ -19,8 +19,9 @@ import (
 
 // Store is what the service needs of the database.
 type Store interface {
-	PublishedInPeriod(ctx context.Context, p newsletter.Period, loc *time.Location) ([]newsletter.Item, error)
+	ItemsPublishedBetween(ctx context.Context, from, to time.Time) ([]newsletter.Item, error)
 	IssueByPeriod(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+	IssueInclusion(ctx context.Context, issueID int64) (newsletter.InclusionReport, error)
 	ListIssues(ctx context.Context, status string, limit int) ([]newsletter.Issue, error)
 	StaleDrafts(ctx context.Context) ([]newsletter.Issue, error)
 	CreateIssue(ctx context.Context, is newsletter.Issue, action newsletter.IssueAction, actor string) (newsletter.Issue, bool, error)

@@ -108,6 +108,9 @@ type Issue struct {
 	WebHTML    string // the archive page's body, rendered with the email
 	ItemIDs    []int64
 	SkipReason string
+	// Inclusion is why each item is in or out, as rendered with the
+	// bytes; the store keeps it beside them.
+	Inclusion  *InclusionReport
 	CreatedAt  time.Time
 	RenderedAt *time.Time
 	ApprovedAt *time.Time

@@ -44,16 +44,20 @@ type IssueChangeResult struct {
 // end with one row.
 func (s *Store) CreateIssue(ctx context.Context, is newsletter.Issue, action newsletter.IssueAction, actor string) (newsletter.Issue, bool, error) {
 	var created bool
-	err := s.inTx(ctx, "create issue "+is.Period.String(), func(tx *sqlx.Tx) error {
+	inclusion, err := inclusionJSON(is.Inclusion)
+	if err != nil {
+		return newsletter.Issue{}, false, err
+	}
+	err = s.inTx(ctx, "create issue "+is.Period.String(), func(tx *sqlx.Tx) error {
 		var rows []issueRow
 		err := tx.SelectContext(ctx, &rows, `
-			INSERT INTO issues (period, status, subject, preheader, html, text, web_html, item_ids, skip_reason, rendered_at)
-			VALUES (CAST($1 AS date), $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $5 = '' THEN NULL ELSE now() END)
+			INSERT INTO issues (period, status, subject, preheader, html, text, web_html, item_ids, skip_reason, rendered_at, inclusion)
+			VALUES (CAST($1 AS date), $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $5 = '' THEN NULL ELSE now() END, CAST($10 AS jsonb))
 			ON CONFLICT (period) DO NOTHING
 			RETURNING `+issueColumns,
 			periodDate(is.Period), is.Status, is.Subject, is.Preheader, is.HTML, is.Text, is.WebHTML,
 			// a nil slice would be NULL; a skipped issue holds an empty list
-			pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason)
+			pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason, inclusion)
 		if err != nil || len(rows) == 0 {
 			return err
 		}
@@ -134,10 +138,14 @@ func refuseIfSent(ctx context.Context, tx *sqlx.Tx, id int64) error {
 func sideEffects(ctx context.Context, tx *sqlx.Tx, c IssueChange) (int64, error) {
 	if c.Content != nil {
 		is := c.Content
+		inclusion, err := inclusionJSON(is.Inclusion)
+		if err != nil {
+			return 0, err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE issues SET subject = $2, preheader = $3, html = $4, text = $5,
-				web_html = $6, item_ids = $7, skip_reason = $8, rendered_at = now() WHERE id = $1`,
+				web_html = $6, item_ids = $7, skip_reason = $8, rendered_at = now(), inclusion = CAST($9 AS jsonb) WHERE id = $1`,
 			c.IssueID, is.Subject, is.Preheader, is.HTML, is.Text, is.WebHTML,
-			pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason); err != nil {
+			pq.Int64Array(append([]int64{}, is.ItemIDs...)), is.SkipReason, inclusion); err != nil {
 			return 0, wrap("issue content", err)
 		}
 	}

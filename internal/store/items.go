@@ -115,12 +115,10 @@ func (s *Store) ListItems(ctx context.Context, f ItemFilter) ([]newsletter.Item,
 	return out, nil
 }
 
-// PublishedInPeriod returns the published items of one calendar month in loc,
-// newest first: from 00:00 on the 1st (inclusive) to 00:00 on the next 1st
-// (exclusive), in that zone.
-func (s *Store) PublishedInPeriod(ctx context.Context, p newsletter.Period, loc *time.Location) ([]newsletter.Item, error) {
-	start, end := p.Bounds(loc)
-	return s.ListItems(ctx, ItemFilter{From: start, To: end, Status: newsletter.ItemPublished, Limit: 10000})
+// ItemsPublishedBetween returns every item, whatever its status, published
+// in [from, to), newest first: the candidates newsletter.Select decides on.
+func (s *Store) ItemsPublishedBetween(ctx context.Context, from, to time.Time) ([]newsletter.Item, error) {
+	return s.ListItems(ctx, ItemFilter{From: from, To: to, Limit: 10000})
 }
 
 // ItemsByID returns the given items in the order of ids.

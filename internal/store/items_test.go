@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +57,7 @@ func TestUpsertItems(t *testing.T) {
 	})
 }
 
-func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
+func TestSelectGenevaBoundaries(t *testing.T) {
 	t.Parallel()
 	st := pgtest.New(t)
 	ctx := context.Background()
@@ -77,21 +79,39 @@ func TestPublishedInPeriodGenevaBoundaries(t *testing.T) {
 	if _, err := st.UpsertItems(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.PublishedInPeriod(ctx, newsletter.Period{Year: 2022, Month: time.May}, geneva)
+	may := newsletter.Period{Year: 2022, Month: time.May}
+	start, end := may.Bounds(geneva)
+	candidates, err := st.ItemsPublishedBetween(ctx, start.Add(-newsletter.CandidateWindow), end.Add(newsletter.CandidateWindow))
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, report := newsletter.Select(may, geneva, candidates, 0)
 	var ids []string
 	for _, it := range got {
 		ids = append(ids, it.ExternalID)
 	}
 	want := []string{"may31-2130utc", "apr30-2330utc", "may-midnight"} // newest first
-	if len(ids) != len(want) {
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
 		t.Fatalf("May in Geneva = %v, want %v", ids, want)
 	}
-	for i := range want {
-		if ids[i] != want[i] {
-			t.Fatalf("May in Geneva = %v, want %v", ids, want)
+	// The report names every candidate, the near misses with their local time.
+	reasons := map[string]string{}
+	for _, d := range report.Items {
+		reasons[d.Title] = fmt.Sprint(d.In, " ", d.Reason)
+	}
+	for title, reason := range map[string]string{
+		"Title apr30-2130utc": "false outside the month: published 2022-04-30 23:30 CEST, in 2022-04",
+		"Title may31-2330utc": "false outside the month: published 2022-06-01 01:30 CEST, in 2022-06",
+		"Title june-midnight": "false outside the month: published 2022-06-01 00:00 CEST, in 2022-06",
+		"Title may-midnight":  "true published 2022-05-01 00:00 CEST, in the month",
+		"Title apr30-2330utc": "true published 2022-05-01 01:30 CEST, in the month",
+		"Title hidden":        "false hidden by staff",
+	} {
+		if reasons[title] != reason {
+			t.Errorf("%s: %q, want %q", title, reasons[title], reason)
 		}
+	}
+	if len(report.Items) != len(batch) || report.Included != 3 {
+		t.Fatalf("report on %d items with %d in, want all %d considered and 3 in", len(report.Items), report.Included, len(batch))
 	}
 }

@@ -22,6 +22,9 @@ type Lifecycle interface {
 	RetryFailed(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	// Draft is the issue as it stands, stored or rendered now, for previews.
 	Draft(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+	// Report is why each item is in or out: kept with a frozen issue, else
+	// the month as it would be made now.
+	Report(ctx context.Context, p newsletter.Period) (newsletter.InclusionReport, bool, error)
 }
 
 type issueJSON struct {
@@ -61,6 +64,7 @@ func (s *Server) issueRoutes() []apiRoute {
 	return []apiRoute{
 		{"GET", "/api/issues", read, s.apiIssues},
 		{"GET", "/api/issues/{period}", read, s.apiIssue},
+		{"GET", "/api/issues/{period}/inclusion", read, s.apiIssueInclusion},
 		{"POST", "/api/issues/{period}/approve", act, s.apiIssueAction(l.Approve)},
 		{"POST", "/api/issues/{period}/pause", act, s.apiIssueAction(l.Pause)},
 		{"POST", "/api/issues/{period}/resume", act, s.apiIssueAction(l.Resume)},
@@ -131,4 +135,26 @@ func tokenName(ctx context.Context) string {
 		return t.Name
 	}
 	return "unknown"
+}
+
+// apiIssueInclusion is why each item is in or out of the period's issue,
+// with kept saying whether it is the report kept when its bytes froze.
+func (s *Server) apiIssueInclusion(w http.ResponseWriter, r *http.Request) {
+	p, err := apiPeriod(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	rep, kept, err := s.d.Issues.Report(r.Context(), p)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if rep.Items == nil {
+		rep.Items = []newsletter.ItemDecision{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		newsletter.InclusionReport
+		Kept bool `json:"kept"`
+	}{rep, kept})
 }

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"github.com/enews/enews/internal/newsletter"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 type apiSource struct {
@@ -65,3 +67,30 @@ func TestAPISources(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestAPIIssueInclusion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.token("ops")
+	storeIssue(t, e, newsletter.Period{Year: 2022, Month: time.May}, newsletter.IssueApproved, "May news")
+	var rep struct {
+		Period   string
+		Included int
+		Kept     bool
+		Outcome  string
+		Items    []struct {
+			Title, Reason string
+			In            bool
+		}
+	}
+	if code, body := e.api(tok, "GET", "/api/issues/2022-05/inclusion", "", &rep); code != 200 {
+		t.Fatalf("inclusion: %d %s", code, body)
+	}
+	if rep.Period != "2022-05" || !rep.Kept || rep.Included != 1 || len(rep.Items) != 1 || !rep.Items[0].In ||
+		rep.Items[0].Title != "May news" || rep.Outcome != "made: 1 item" {
+		t.Fatalf("report = %+v", rep)
+	}
+	if code, body := e.api(tok, "GET", "/api/issues/May/inclusion", "", nil); code != 400 {
+		t.Fatalf("a bad period: %d %s", code, body)
+	}
+}
