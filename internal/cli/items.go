@@ -15,7 +15,8 @@ import (
 
 func (a *app) itemsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "items", Short: "Manage the news items issues are built from"}
-	cmd.AddCommand(a.itemsImportCommand(), a.itemsAddCommand(), a.itemsListCommand())
+	cmd.AddCommand(a.itemsImportCommand(), a.itemsAddCommand(), a.itemsListCommand(), a.itemsShowCommand(),
+		a.itemsEditCommand(), a.itemsStatusCommand("hide", newsletter.ItemHidden), a.itemsStatusCommand("unhide", newsletter.ItemPublished))
 	return cmd
 }
 

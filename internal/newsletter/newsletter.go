@@ -61,6 +61,16 @@ type Item struct {
 	Status      string
 	Source      string // where it came from: a feed URL, "manual", a file name
 	ExternalID  string // unique within Source: a feed GUID, else the link
+	// Overridden lists the fields staff set (ItemFields names): a later
+	// import of the same entry leaves them, and SourceValues keeps what
+	// the source said of each, shown but not applied.
+	Overridden   []string
+	SourceValues map[string]string
+}
+
+// ItemFields names an item's editable fields, as Overridden lists them.
+func ItemFields() []string {
+	return []string{"kind", "title", "summary", "url", "image_url", "image_alt", "image_credit", "published_at", "status"}
 }
 
 // Subscriber statuses.

@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -23,12 +27,21 @@ type itemRow struct {
 	Status      string    `db:"status"`
 	Source      string    `db:"source"`
 	ExternalID  string    `db:"external_id"`
+	// Read only: staff overrides (see item_edit.go).
+	Overridden   pq.StringArray `db:"overridden"`
+	SourceValues []byte         `db:"source_values"`
 }
 
 func (r itemRow) item() newsletter.Item {
-	return newsletter.Item{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, URL: r.URL,
+	it := newsletter.Item{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, URL: r.URL,
 		ImageURL: r.ImageURL, ImageAlt: r.ImageAlt, ImageCredit: r.ImageCredit,
-		PublishedAt: r.PublishedAt, Status: r.Status, Source: r.Source, ExternalID: r.ExternalID}
+		PublishedAt: r.PublishedAt, Status: r.Status, Source: r.Source, ExternalID: r.ExternalID,
+		Overridden: []string(r.Overridden)}
+	if len(r.SourceValues) > 0 {
+		// Written only by this package as a JSON object of strings.
+		_ = json.Unmarshal(r.SourceValues, &it.SourceValues)
+	}
+	return it
 }
 
 func rowOf(it newsletter.Item) itemRow {
@@ -37,7 +50,8 @@ func rowOf(it newsletter.Item) itemRow {
 		PublishedAt: it.PublishedAt, Status: it.Status, Source: it.Source, ExternalID: it.ExternalID}
 }
 
-const itemColumns = `id, kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id`
+const itemColumns = `id, kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id,
+	overridden, source_values`
 
 // UpsertResult counts what an import did.
 type UpsertResult struct {
@@ -45,23 +59,13 @@ type UpsertResult struct {
 }
 
 // UpsertItems inserts or updates items keyed by (source, external_id) in one
-// transaction: either the whole batch is stored or nothing is.
+// transaction: either the whole batch is stored or nothing is. A field staff
+// overrode keeps their value; what the source says of it goes to
+// source_values instead.
 func (s *Store) UpsertItems(ctx context.Context, items []newsletter.Item) (UpsertResult, error) {
 	var res UpsertResult
 	err := s.inTx(ctx, "upsert items", func(tx *sqlx.Tx) error {
-		stmt, err := tx.PrepareNamedContext(ctx, `
-			INSERT INTO items (kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id)
-			VALUES (:kind, :title, :summary, :url, :image_url, :image_alt, :image_credit, :published_at, :status, :source, :external_id)
-			ON CONFLICT (source, external_id) DO UPDATE SET
-				kind = EXCLUDED.kind, title = EXCLUDED.title, summary = EXCLUDED.summary, url = EXCLUDED.url,
-				image_url = EXCLUDED.image_url, image_alt = EXCLUDED.image_alt, image_credit = EXCLUDED.image_credit,
-				published_at = EXCLUDED.published_at, status = EXCLUDED.status, updated_at = now()
-			WHERE (items.kind, items.title, items.summary, items.url, items.image_url, items.image_alt,
-			       items.image_credit, items.published_at, items.status)
-			      IS DISTINCT FROM
-			      (EXCLUDED.kind, EXCLUDED.title, EXCLUDED.summary, EXCLUDED.url, EXCLUDED.image_url,
-			       EXCLUDED.image_alt, EXCLUDED.image_credit, EXCLUDED.published_at, EXCLUDED.status)
-			RETURNING (xmax = 0) AS inserted`)
+		stmt, err := tx.PrepareNamedContext(ctx, upsertItemSQL())
 		if err != nil {
 			return err
 		}
@@ -152,4 +156,30 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// upsertItemSQL is the insert-or-update of one item. Each field is the
+// source's value unless staff overrode it; source_values keeps the
+// source's value of each overridden field. A row that would not change is
+// not written, and counts as unchanged.
+func upsertItemSQL() string {
+	var set, current, next, offered []string
+	for _, f := range newsletter.ItemFields() {
+		v := fmt.Sprintf("CASE WHEN '%s' = ANY(items.overridden) THEN items.%s ELSE EXCLUDED.%s END", f, f, f)
+		set = append(set, f+" = "+v)
+		current = append(current, "items."+f)
+		next = append(next, v)
+		// A timestamp becomes an ISO 8601 JSON string. (No literal may hold
+		// a colon: sqlx would read it as a named parameter.)
+		offered = append(offered, fmt.Sprintf("'%s', EXCLUDED.%s", f, f))
+	}
+	sourceValues := `(SELECT COALESCE(jsonb_object_agg(key, value), '{}') FROM jsonb_each(jsonb_build_object(` +
+		strings.Join(offered, ", ") + `)) WHERE key = ANY(items.overridden))`
+	return `INSERT INTO items (kind, title, summary, url, image_url, image_alt, image_credit, published_at, status, source, external_id)
+		VALUES (:kind, :title, :summary, :url, :image_url, :image_alt, :image_credit, :published_at, :status, :source, :external_id)
+		ON CONFLICT (source, external_id) DO UPDATE SET ` + strings.Join(set, ", ") + `,
+			source_values = ` + sourceValues + `, updated_at = now()
+		WHERE (` + strings.Join(current, ", ") + `, items.source_values)
+		      IS DISTINCT FROM (` + strings.Join(next, ", ") + `, ` + sourceValues + `)
+		RETURNING (xmax = 0) AS inserted`
 }

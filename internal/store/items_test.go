@@ -115,3 +115,59 @@ func TestSelectGenevaBoundaries(t *testing.T) {
 		t.Fatalf("report on %d items with %d in, want all %d considered and 3 in", len(report.Items), report.Included, len(batch))
 	}
 }
+
+// TestStaffOverridesSurviveImports: a staff edit or hide stays through later
+// imports of the same entry; what the source says is kept aside; fields
+// staff did not touch still follow the source.
+func TestStaffOverridesSurviveImports(t *testing.T) {
+	t.Parallel()
+	st := pgtest.New(t)
+	ctx := context.Background()
+	feed := item("entry-1", time.Date(2022, 5, 10, 12, 0, 0, 0, time.UTC))
+	feed.Source = "https://example.org/feed.xml"
+	if _, err := st.UpsertItems(ctx, []newsletter.Item{feed}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.ListItems(ctx, store.ItemFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("items: %v %v", list, err)
+	}
+	id := list[0].ID
+	edited, err := st.EditItem(ctx, id, newsletter.Item{Title: "Staff title"}, []string{"title"})
+	if err != nil || edited.Title != "Staff title" || edited.SourceValues["title"] != "Title entry-1" {
+		t.Fatalf("edit: %+v %v", edited, err)
+	}
+	if _, err := st.EditItem(ctx, id, newsletter.Item{Status: newsletter.ItemHidden}, []string{"status"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The source changes the title and the summary, and still says published.
+	feed.Title, feed.Summary = "Feed title v2", "Summary v2"
+	res, err := st.UpsertItems(ctx, []newsletter.Item{feed})
+	if err != nil || res.Updated != 1 {
+		t.Fatalf("re-import: %+v %v", res, err)
+	}
+	got, err := st.ItemByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "Staff title" || got.Status != newsletter.ItemHidden || got.Summary != "Summary v2" ||
+		got.SourceValues["title"] != "Feed title v2" || got.SourceValues["status"] != newsletter.ItemPublished ||
+		strings.Join(got.Overridden, ",") != "title,status" {
+		t.Fatalf("after the re-import: %+v", got)
+	}
+	// The same import again changes nothing.
+	if res, err := st.UpsertItems(ctx, []newsletter.Item{feed}); err != nil || res.Unchanged != 1 {
+		t.Fatalf("the same import again: %+v %v", res, err)
+	}
+	// Unhide: published, and still the staff's say.
+	if got, err = st.EditItem(ctx, id, newsletter.Item{Status: newsletter.ItemPublished}, []string{"status"}); err != nil || got.Status != newsletter.ItemPublished {
+		t.Fatalf("unhide: %+v %v", got, err)
+	}
+	if _, err := st.EditItem(ctx, id, newsletter.Item{}, []string{"source"}); !errors.Is(err, newsletter.ErrInvalid) {
+		t.Fatalf("an edit of a field that is not one: %v", err)
+	}
+	if _, err := st.ItemByID(ctx, id+1000); !errors.Is(err, newsletter.ErrNotFound) {
+		t.Fatalf("an unknown item: %v", err)
+	}
+}
