@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestLoadFeedFormats(t *testing.T) {
 					t.Errorf("item %d PublishedAt = %s, want %s", i, got.PublishedAt, want.PublishedAt)
 				}
 				got.PublishedAt, want.PublishedAt = time.Time{}, time.Time{}
-				if got != want {
+				if !reflect.DeepEqual(got, want) {
 					t.Errorf("item %d\n got  %+v\n want %+v", i, got, want)
 				}
 			}

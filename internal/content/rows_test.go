@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestLoadCSV(t *testing.T) {
 		t.Errorf("PublishedAt = %s, want 01:00 UTC (10:00 +09:00)", first.PublishedAt)
 	}
 	first.PublishedAt = time.Time{}
-	if first != want {
+	if !reflect.DeepEqual(first, want) {
 		t.Errorf("first item\n got  %+v\n want %+v", first, want)
 	}
 	if d := b.Items[1]; d.Status != newsletter.ItemDraft || d.Kind != "Story" {
