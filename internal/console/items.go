@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/enews/enews/internal/content"
@@ -15,6 +16,8 @@ import (
 type ItemStore interface {
 	ListItems(ctx context.Context, f store.ItemFilter) ([]newsletter.Item, error)
 	UpsertItems(ctx context.Context, items []newsletter.Item) (store.UpsertResult, error)
+	ItemByID(ctx context.Context, id int64) (newsletter.Item, error)
+	EditItem(ctx context.Context, id int64, edited newsletter.Item, fields []string) (newsletter.Item, error)
 }
 
 // manualSource is the source of items added by hand, as `enews items add`
@@ -93,4 +96,31 @@ func (c *Console) itemAdd(w http.ResponseWriter, r *http.Request, u newsletter.U
 	c.audit(r, u, "item.add", it.URL, it.Status)
 	redirectDone(w, r, "/admin/items?period="+p.String(), what+" “"+it.Title+"”, "+it.Status+", in "+p.String()+
 		". A draft issue of that month takes it in within seconds.")
+}
+
+// itemStatus hides or publishes again an item, feed items included: the
+// status is then the staff's, whatever its source says later (as `enews
+// items hide|unhide`).
+func (c *Console) itemStatus(status string) func(http.ResponseWriter, *http.Request, newsletter.User) {
+	return func(w http.ResponseWriter, r *http.Request, u newsletter.User) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			c.fail(w, r, fmt.Errorf("%w: item %q: no such page", newsletter.ErrNotFound, r.PathValue("id")))
+			return
+		}
+		it, err := c.d.Items.EditItem(r.Context(), id, newsletter.Item{Status: status}, []string{"status"})
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		verb := "Hid"
+		if status == newsletter.ItemPublished {
+			verb = "Published again"
+		}
+		c.audit(r, u, "item."+map[string]string{newsletter.ItemHidden: "hide", newsletter.ItemPublished: "unhide"}[status],
+			"item "+strconv.FormatInt(it.ID, 10), it.Title)
+		p := newsletter.PeriodOf(it.PublishedAt.In(c.d.Location), c.d.Location)
+		redirectDone(w, r, "/admin/items?period="+p.String(), verb+" “"+it.Title+"”. Later polls of its source leave its status as it is now; a draft issue of "+
+			p.String()+" follows within seconds.")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,5 +56,48 @@ func TestItemsPages(t *testing.T) {
 	}
 	if !e.hasAudit("user:staff@example.org", "item.add") {
 		t.Fatal("the item is not in the audit log")
+	}
+}
+
+// TestHideAndPublishAnItem: staff hide a feed item and publish it again
+// from the items page; ops, who only read items, cannot.
+func TestHideAndPublishAnItem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.mayItems()
+	items, err := e.st.ListItems(ctx, store.ItemFilter{})
+	if err != nil || len(items) == 0 {
+		t.Fatalf("items: %v %v", items, err)
+	}
+	id := items[0].ID
+	path := "/admin/items/" + strconv.FormatInt(id, 10)
+	ops := e.loggedIn("ops@example.org", newsletter.RoleOps)
+	if code, _, _ := ops.post(path+"/hide", nil); code != http.StatusForbidden {
+		t.Fatalf("ops hiding an item: %d, want 403", code)
+	}
+	staff := e.loggedIn("staff@example.org", newsletter.RoleStaff)
+	if _, body := staff.get("/admin/items?period=2022-05"); !strings.Contains(body, `action="`+path+`/hide"`) {
+		t.Fatal("the items page offers staff no hide button")
+	}
+	code, _, h := staff.post(path+"/hide", nil)
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "period=2022-05") {
+		t.Fatalf("hide: %d %s", code, h.Get("Location"))
+	}
+	it, err := e.st.ItemByID(ctx, id)
+	if err != nil || it.Status != newsletter.ItemHidden || len(it.Overridden) != 1 {
+		t.Fatalf("after hiding: %+v %v", it, err)
+	}
+	if _, body := staff.get("/admin/items?period=2022-05"); !strings.Contains(body, `action="`+path+`/unhide"`) || !strings.Contains(body, "(by staff)") {
+		t.Fatal("a hidden item's row offers no way back or does not say staff set it")
+	}
+	if code, _, _ := staff.post(path+"/unhide", nil); code != http.StatusSeeOther {
+		t.Fatalf("unhide: %d", code)
+	}
+	if it, _ := e.st.ItemByID(ctx, id); it.Status != newsletter.ItemPublished || !e.hasAudit("user:staff@example.org", "item.unhide") {
+		t.Fatalf("after publishing again: %+v", it)
+	}
+	if code, _, _ := staff.post("/admin/items/999999/hide", nil); code != http.StatusNotFound {
+		t.Fatalf("an unknown item: %d, want 404", code)
 	}
 }

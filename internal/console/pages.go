@@ -73,6 +73,7 @@ func loadPages(fsys fs.FS, loc *time.Location) (*pages, error) {
 		"mul":        func(a int, b int64) int64 { return int64(a) * b },
 		"half":       func(a int64) int64 { return a / 2 },
 		"title":      func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"join":       strings.Join,
 	}
 	for _, name := range pageFiles() {
 		t, err := htmltemplate.New(name).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, layoutFile, name)
