@@ -25,7 +25,7 @@ func (a *app) subscribersCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "subscribers", Short: "Keep the subscriber list: add, import, export, list, show, unsubscribe, erase"}
 	cmd.AddCommand(a.subscribersAddCommand(), a.subscribersImportCommand(), a.subscribersExportCommand(),
 		a.subscribersListCommand(), a.subscribersShowCommand(), a.subscribersUnsubscribeCommand(),
-		a.subscribersEraseCommand())
+		a.subscribersEraseCommand(), a.subscribersUnsuppressCommand())
 	return cmd
 }
 

@@ -151,3 +151,22 @@ func TestProgressBarKeepsReportsOnTheirOwnLine(t *testing.T) {
 		t.Errorf("terminal got\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestSubscribersUnsuppressCommand(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("migrate")
+	c.ok("subscribers", "add", "gone@example.org")
+	c.ok("subscribers", "erase", "gone@example.org", "--yes")
+	if _, _, err := c.run("", "subscribers", "unsuppress", "--email", "gone@example.org", "--reason", " "); err == nil || !strings.Contains(err.Error(), "--reason") {
+		t.Fatalf("without a reason: %v", err)
+	}
+	out := c.ok("subscribers", "unsuppress", "--email", "Gone@Example.org", "--reason", "asked by phone, ticket 42")
+	if !strings.Contains(out, "Gone@example.org is off the suppression list (it was erased)") {
+		t.Fatalf("unsuppress said: %s", out)
+	}
+	if _, _, err := c.run("", "subscribers", "unsuppress", "--email", "gone@example.org", "--reason", "again"); err == nil || !strings.Contains(err.Error(), "not on the suppression list") {
+		t.Fatalf("a second unsuppress: %v", err)
+	}
+	c.ok("subscribers", "add", "gone@example.org") // staff may add it again now
+}

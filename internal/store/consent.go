@@ -75,7 +75,9 @@ func lockSubscriber(ctx context.Context, tx *sqlx.Tx, id int64) (email, status s
 
 // ConfirmSubscriber activates a subscriber who followed a confirmation
 // link sent at sentAt: pending becomes active (confirmed), unsubscribed or
-// bounced comes back (resubscribed), as newsletter.ConfirmEvent rules.
+// bounced comes back (resubscribed), as newsletter.ConfirmEvent rules. A
+// pending address that was erased before comes back too: its suppression
+// is lifted, logged as resubscribed through the form.
 // changed is false when it was active already. A complaint or a
 // suppression is newsletter.ErrConflict: only staff may undo those. A link
 // is good once: when a confirmation, unsubscribe, bounce or complaint was
@@ -107,8 +109,18 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id int64, sentAt time.Tim
 		if err != nil {
 			return err
 		}
-		if err := refuseSuppressed(ctx, tx, hash); err != nil {
+		switch reason, err := suppressionReason(ctx, tx, hash); {
+		case err != nil:
 			return err
+		case reason == "erased" && status == newsletter.SubscriberPending:
+			// The owner of an erased address signed up again and
+			// confirmed: that is the new consent, and the way back.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email_hash = $1`, hash); err != nil {
+				return wrap("lift suppression", err)
+			}
+			event, c.Source = newsletter.EventResubscribed, newsletter.SourceForm
+		case reason != "":
+			return ErrSuppressed
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET status = 'active', confirmed_at = now(),
 			unsubscribed_at = NULL, bounce_count = 0, updated_at = now() WHERE id = $1`, id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -105,7 +104,8 @@ type SubscribeResult struct {
 }
 
 // Subscribe records a sign-up from the public form. A new address becomes
-// pending; an unsubscribed or bounced one asks again. Either way a
+// pending, an erased one too (its suppression stays until the address
+// confirms); an unsubscribed or bounced one asks again. Either way a
 // confirmation is due. An existing row is never changed here (not even its
 // name): anyone can type anyone's address into the form.
 func (s *Store) Subscribe(ctx context.Context, email, name string, c newsletter.Consent) (SubscribeResult, error) {
@@ -115,13 +115,15 @@ func (s *Store) Subscribe(ctx context.Context, email, name string, c newsletter.
 	}
 	var res SubscribeResult
 	err = s.inTx(ctx, "subscribe", func(tx *sqlx.Tx) error {
-		if err := refuseSuppressed(ctx, tx, hash); err != nil {
-			if errors.Is(err, ErrSuppressed) {
-				// Erased or blocked: nothing is stored or sent, and the
-				// form answers as for any other address.
-				return nil
-			}
+		// An erased address may come back through the form: its owner's
+		// confirmation will be the new consent, and lifts the suppression.
+		// A complaint or a block stays: nothing is stored or sent, and
+		// the form answers as for any other address.
+		switch reason, err := suppressionReason(ctx, tx, hash); {
+		case err != nil:
 			return err
+		case reason != "" && reason != "erased":
+			return nil
 		}
 		// The no-op update returns the existing row, locked, so a
 		// concurrent sign-up for the same address waits here.

@@ -243,12 +243,54 @@ func TestErase(t *testing.T) {
 		if !errors.Is(err, store.ErrSuppressed) || !errors.Is(err, newsletter.ErrConflict) {
 			t.Fatalf("re-add: %v, want ErrSuppressed", err)
 		}
+		// Its owner may come back through the form: a pending row and a
+		// confirmation, the suppression kept until they confirm.
 		res, err := st.Subscribe(ctx, "GONE@example.org", "", newsletter.Consent{Source: newsletter.SourceForm})
-		if err != nil || res.SendConfirm || res.ID != 0 {
+		if err != nil || !res.SendConfirm || res.ID == 0 {
 			t.Fatalf("form sign-up: %+v, %v", res, err)
+		}
+		if ok, err := st.IsSuppressed(ctx, "gone@example.org"); err != nil || !ok {
+			t.Fatalf("suppressed before the confirmation: %v %v", ok, err)
+		}
+		if err := st.EraseSubscriber(ctx, res.ID, viaCLI()); err != nil {
+			t.Fatal(err)
 		}
 	})
 	if err := st.EraseSubscriber(ctx, sub.ID, viaCLI()); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("second erase: %v", err)
+	}
+}
+
+// TestLiftSuppression: staff lift a complaint; the subscriber becomes
+// unsubscribed, so the form's double opt-in can bring them back.
+func TestLiftSuppression(t *testing.T) {
+	t.Parallel()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
+	sub, err := st.AddSubscriber(ctx, newsletter.Subscriber{Email: "oops@example.org", Status: newsletter.SubscriberActive},
+		newsletter.Consent{Source: newsletter.SourceCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := pgtest.Hasher(t).HashAddress("oops@example.org")
+	if _, err := db.ExecContext(ctx, `UPDATE subscribers SET status = 'complained' WHERE id = $1`, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'complained')`, hash); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.LiftSuppression(ctx, "oops@example.org", newsletter.Consent{Source: newsletter.SourceCLI})
+	if err != nil || res.Reason != "complained" || res.SubscriberID != sub.ID {
+		t.Fatalf("lift: %+v %v", res, err)
+	}
+	got, err := st.GetSubscriber(ctx, sub.ID)
+	if err != nil || got.Status != newsletter.SubscriberUnsubscribed {
+		t.Fatalf("after lifting: %+v %v", got, err)
+	}
+	if ok, err := st.IsSuppressed(ctx, "oops@example.org"); err != nil || ok {
+		t.Fatalf("still suppressed: %v %v", ok, err)
+	}
+	if _, err := st.LiftSuppression(ctx, "oops@example.org", newsletter.Consent{Source: newsletter.SourceCLI}); !errors.Is(err, newsletter.ErrNotFound) {
+		t.Fatalf("lifting it twice: %v", err)
 	}
 }

@@ -61,3 +61,57 @@ func refuseSuppressed(ctx context.Context, tx *sqlx.Tx, emailHash string) error 
 	}
 	return nil
 }
+
+// suppressionReason is why the hash is suppressed ("erased", "complained",
+// "manual"), or "" when it is not.
+func suppressionReason(ctx context.Context, tx *sqlx.Tx, emailHash string) (string, error) {
+	var reasons []string
+	if err := tx.SelectContext(ctx, &reasons, `SELECT reason FROM suppressions WHERE email_hash = $1 FOR UPDATE`, emailHash); err != nil {
+		return "", wrap("suppression", err)
+	}
+	if len(reasons) == 0 {
+		return "", nil
+	}
+	return reasons[0], nil
+}
+
+// Unsuppressed is what lifting a suppression did.
+type Unsuppressed struct {
+	Reason       string // why the address was suppressed
+	SubscriberID int64  // a complained subscriber moved to unsubscribed; 0 if none
+}
+
+// LiftSuppression takes an address off the suppression list, by staff and
+// for a reason the caller logs. A subscriber who complained becomes
+// unsubscribed (consent event with c), so a new double opt-in through the
+// form can bring them back. An address not on the list is
+// newsletter.ErrNotFound.
+func (s *Store) LiftSuppression(ctx context.Context, email string, c newsletter.Consent) (Unsuppressed, error) {
+	hash, err := s.hash(email)
+	if err != nil {
+		return Unsuppressed{}, err
+	}
+	var out Unsuppressed
+	err = s.inTx(ctx, "lift suppression", func(tx *sqlx.Tx) error {
+		if out.Reason, err = suppressionReason(ctx, tx, hash); err != nil {
+			return err
+		}
+		if out.Reason == "" {
+			return newsletter.Problemf(newsletter.ErrNotFound, "%s is not on the suppression list", email)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE email_hash = $1`, hash); err != nil {
+			return wrap("delete suppression", err)
+		}
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, `UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = now(),
+				updated_at = now() WHERE lower(email) = lower($1) AND status = 'complained' RETURNING id`, email); err != nil {
+			return wrap("complained subscriber", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		out.SubscriberID = ids[0]
+		return logConsent(ctx, tx, ids[0], hash, newsletter.EventUnsubscribed, c)
+	})
+	return out, err
+}

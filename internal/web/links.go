@@ -8,6 +8,7 @@ import (
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/newsletter"
 	"github.com/enews/enews/internal/signing"
+	"github.com/enews/enews/internal/subscribers"
 )
 
 // The confirm and unsubscribe links. GET only shows a page with a button;
@@ -99,11 +100,45 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.d.Store.GetSubscriber(r.Context(), id); err != nil {
+	sub, err := s.d.Store.GetSubscriber(r.Context(), id)
+	if err != nil {
 		s.storeFailed(w, r, err, false)
 		return
 	}
-	s.render(w, r, http.StatusOK, pageUnsubscribe, s.data("Unsubscribe"))
+	s.showUnsubscribe(w, r, http.StatusOK, sub, "")
+}
+
+// showUnsubscribe is the unsubscribe page for sub: the button while it is
+// subscribed, and the way back once it is not (unless it complained).
+func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request, status int, sub newsletter.Subscriber, notice string) {
+	d := s.data("Unsubscribe")
+	d.Manage = &manageView{Masked: subscribers.MaskAddress(sub.Email), Notice: notice,
+		Subscribed: sub.Status == newsletter.SubscriberActive || sub.Status == newsletter.SubscriberPending,
+		CanReturn:  sub.Status == newsletter.SubscriberUnsubscribed || sub.Status == newsletter.SubscriberBounced,
+		Action:     links.PathUnsubscribe + r.PathValue("token")}
+	s.render(w, r, status, pageUnsubscribe, d)
+}
+
+// resubscribe brings back whoever unsubscribed by mistake: the signed
+// token came in an email to the address, which is the proof double opt-in
+// asks for. A complaint stays.
+func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.verify(w, r, links.PurposeUnsubscribe, false)
+	if !ok {
+		return
+	}
+	sub, _, err := s.d.Store.ConfirmSubscriber(r.Context(), id, time.Time{}, s.consent(r, newsletter.SourceLink))
+	if errors.Is(err, newsletter.ErrConflict) {
+		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
+			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")
+		return
+	}
+	if err != nil {
+		s.storeFailed(w, r, err, false)
+		return
+	}
+	s.messageLink(w, r, http.StatusOK, "Welcome back", s.d.Links.Manage(sub.ID), "Your subscription",
+		"The next "+s.d.Brand.Newsletter+" will come to "+subscribers.MaskAddress(sub.Email)+" again.")
 }
 
 // unsubscribe serves both the page's button and RFC 8058 one-click: a POST
@@ -126,7 +161,8 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if oneClick {
 		source = newsletter.SourceOneClick
 	}
-	if _, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), id, s.consent(r, source)); err != nil {
+	sub, _, err := s.d.Store.UnsubscribeSubscriber(r.Context(), id, s.consent(r, source))
+	if err != nil {
 		s.storeFailed(w, r, err, oneClick)
 		return
 	}
@@ -134,9 +170,8 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	s.messageLink(w, r, http.StatusOK, "You are unsubscribed", s.d.Links.Subscribe(), "Subscribe again",
-		"No further issue of the "+s.d.Brand.Newsletter+" will be sent to this address.",
-		"Unsubscribed by mistake? You can subscribe again at any time.")
+	s.showUnsubscribe(w, r, http.StatusOK, sub, "No further issue of the "+s.d.Brand.Newsletter+" will be sent to "+
+		subscribers.MaskAddress(sub.Email)+".")
 }
 
 // unsubscribeHelp is where the archive's copy of an issue points its

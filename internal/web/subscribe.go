@@ -74,7 +74,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.SendConfirm && s.addLim.allow(s.d.Signer.HashAddress(email), now) {
-		if err := s.queueConfirmation(ctx, email, res.ID, now); err != nil {
+		if err := s.queueConfirmation(ctx, email, name, res.ID, now); err != nil {
 			s.log.Error("web: subscribe: confirmation email not queued", "subscriber", res.ID, "err", err)
 		}
 	}
@@ -114,8 +114,8 @@ func ipKey(ip netip.Addr) string {
 
 // queueConfirmation puts the confirmation email in the outbox, which
 // sends it and retries while the relay is down.
-func (s *Server) queueConfirmation(ctx context.Context, email string, id int64, now time.Time) error {
-	msg, err := s.confirmationMessage(email, s.d.Links.Confirm(id, now))
+func (s *Server) queueConfirmation(ctx context.Context, email, name string, id int64, now time.Time) error {
+	msg, err := s.confirmationMessage(email, name, s.d.Links.Confirm(id, now))
 	if err != nil {
 		return err
 	}
@@ -129,12 +129,12 @@ type confirmData struct {
 	AddressLines []string
 	ConfirmURL   string
 	Hours        int
-	Name         string // the address email's greeting; the confirmation email shows nothing typed
+	Name         string // the greeting's name; may be empty
 }
 
-func (s *Server) confirmationMessage(email, confirmURL string) (*mailer.Message, error) {
+func (s *Server) confirmationMessage(email, name, confirmURL string) (*mailer.Message, error) {
 	d := confirmData{Brand: s.d.Brand, AddressLines: s.data("").AddressLines, ConfirmURL: confirmURL,
-		Hours: int(links.ConfirmTTL / time.Hour)}
+		Hours: int(links.ConfirmTTL / time.Hour), Name: name}
 	var html, text bytes.Buffer
 	if err := s.pages.emailHTML.Execute(&html, d); err != nil {
 		return nil, err

@@ -148,6 +148,7 @@ func (s *Server) routes() error {
 	// from their own servers, and the signed token in the URL already is
 	// the proof a forged cross-site post would lack.
 	m.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
+	m.Handle("POST /unsubscribe/{token}/resubscribe", cop.Handler(http.HandlerFunc(s.resubscribe)))
 	s.manageRoutes(m, func(h http.HandlerFunc) http.Handler { return cop.Handler(h) })
 	m.HandleFunc("GET /unsubscribe-test", s.testUnsubscribe)
 	m.HandleFunc("POST /unsubscribe-test", s.testUnsubscribe)
