@@ -46,6 +46,9 @@ type Lifecycle interface {
 	Refresh(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	RetryFailed(ctx context.Context, p newsletter.Period, actor string) (issues.Result, error)
 	Draft(ctx context.Context, p newsletter.Period) (newsletter.Issue, error)
+	// Report is why each item is in or out: kept with a frozen issue, else
+	// the month as it would be made now.
+	Report(ctx context.Context, p newsletter.Period) (newsletter.InclusionReport, bool, error)
 	Create(ctx context.Context, p newsletter.Period, opts issues.CreateOptions) (newsletter.Issue, bool, error)
 }
 
@@ -202,6 +205,8 @@ type issueView struct {
 	Error       string
 	PreviewPath string
 	Receipt     *compliance.Receipt // the newest compliance receipt; nil before the first check
+	Inclusion   newsletter.InclusionReport
+	Kept        bool // Inclusion is the report kept when the bytes froze
 }
 
 // deliveryStatuses are the ledger's statuses, for the table's filter.
@@ -247,6 +252,10 @@ func (c *Console) showIssue(w http.ResponseWriter, r *http.Request, u newsletter
 		return
 	}
 	if v.Receipt, err = c.latestReceipt(ctx, is.ID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if v.Inclusion, v.Kept, err = c.d.Lifecycle.Report(ctx, is.Period); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -41,7 +41,8 @@ func TestIssuePages(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("issue page: status %d", code)
 	}
-	for _, want := range []string{`action="/admin/issues/2022-05/approve"`, "Cooperatives item 2", `<iframe class="phone"`, `sandbox="allow-popups`} {
+	for _, want := range []string{`action="/admin/issues/2022-05/approve"`, "Cooperatives item 2", `<iframe class="phone"`, `sandbox="allow-popups`,
+		"3 of 3 items considered are in; made: 3 items", "As the issue would be made now", `id="inclusion-table"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("draft issue page lacks %q", want)
 		}

@@ -101,3 +101,52 @@ func TestHideAndPublishAnItem(t *testing.T) {
 		t.Fatalf("an unknown item: %d, want 404", code)
 	}
 }
+
+// TestEditAnItem: staff edit an item's fields on its page; the change is
+// cleaned, recorded as theirs, and a bad value changes nothing.
+func TestEditAnItem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.mayItems()
+	items, err := e.st.ListItems(ctx, store.ItemFilter{})
+	if err != nil || len(items) == 0 {
+		t.Fatalf("items: %v %v", items, err)
+	}
+	cur := items[0]
+	path := "/admin/items/" + strconv.FormatInt(cur.ID, 10)
+	form := func(title, link string) url.Values {
+		return url.Values{"title": {title}, "url": {link}, "summary": {cur.Summary}, "kind": {cur.Kind},
+			"published": {cur.PublishedAt.In(e.loc).Format("2006-01-02")}, "image_url": {cur.ImageURL},
+			"image_alt": {cur.ImageAlt}, "image_credit": {cur.ImageCredit}}
+	}
+	ops := e.loggedIn("ops@example.org", newsletter.RoleOps)
+	if code, body := ops.get(path); code != http.StatusOK || strings.Contains(body, `action="`+path+`"`) {
+		t.Fatalf("ops see the item (%d) but get no form", code)
+	}
+	if code, _, _ := ops.post(path, form("By ops", cur.URL)); code != http.StatusForbidden {
+		t.Fatalf("ops editing: %d, want 403", code)
+	}
+	staff := e.loggedIn("staff@example.org", newsletter.RoleStaff)
+	code, body, _ := staff.post(path, form("Edited <b>by</b> staff", "javascript:alert(1)"))
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Nothing was changed") {
+		t.Fatalf("a bad link: %d", code)
+	}
+	if it, _ := e.st.ItemByID(ctx, cur.ID); it.Title != cur.Title {
+		t.Fatal("a refused edit changed the title")
+	}
+	code, _, h := staff.post(path, form("Edited <b>by</b> staff", cur.URL))
+	if loc, _ := url.QueryUnescape(h.Get("Location")); code != http.StatusSeeOther || !strings.Contains(loc, "Saved: title") {
+		t.Fatalf("edit: %d %s", code, loc)
+	}
+	it, err := e.st.ItemByID(ctx, cur.ID)
+	if err != nil || it.Title != "Edited by staff" || strings.Join(it.Overridden, ",") != "title" {
+		t.Fatalf("after the edit: %+v %v", it, err)
+	}
+	if _, body := staff.get(path); !strings.Contains(body, "The source now says title: “"+cur.Title+"”") {
+		t.Fatal("the page does not say what the source says of the title")
+	}
+	if !e.hasAudit("user:staff@example.org", "item.edit") {
+		t.Fatal("the edit is not in the audit log")
+	}
+}

@@ -33,10 +33,11 @@ const (
 	pageSources     = "sources.html.tmpl"
 	pageSource      = "source.html.tmpl"
 	pageItems       = "items.html.tmpl"
+	pageItem        = "item.html.tmpl"
 )
 
 func pageFiles() []string {
-	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit, pageSources, pageSource, pageItems}
+	return []string{pageLogin, pageMessage, pageDashboard, pageSubscribers, pageSubscriber, pageImport, pageIssues, pageIssue, pageUsers, pageTokens, pageAudit, pageSources, pageSource, pageItems, pageItem}
 }
 
 // pageCSP allows this site's stylesheets and scripts only, and frames only

@@ -57,6 +57,8 @@ func (c *Console) routes(origin string) (http.Handler, error) {
 	if c.d.Items != nil {
 		m.Handle("GET /admin/items", c.guard(newsletter.ReadItems, c.itemList))
 		m.Handle("POST /admin/items", c.guard(newsletter.WriteItems, c.itemAdd))
+		m.Handle("GET /admin/items/{id}", c.guard(newsletter.ReadItems, c.itemPage))
+		m.Handle("POST /admin/items/{id}", c.guard(newsletter.WriteItems, c.itemEdit))
 		m.Handle("POST /admin/items/{id}/hide", c.guard(newsletter.WriteItems, c.itemStatus(newsletter.ItemHidden)))
 		m.Handle("POST /admin/items/{id}/unhide", c.guard(newsletter.WriteItems, c.itemStatus(newsletter.ItemPublished)))
 	}
