@@ -174,7 +174,7 @@ func (a *app) notMadeYet(ctx context.Context, st *store.Store, p newsletter.Peri
 		}
 	}
 	if len(failing) == 0 {
-		return fmt.Errorf("issue %s has not been made: %w", p, notFound)
+		return notFound
 	}
 	fmt.Fprintf(a.stdout, "issue %s: not made yet; a due issue waits up to content.source_grace (%s) for these sources:\n",
 		p, a.cfg.Content.SourceGrace)
@@ -182,5 +182,5 @@ func (a *app) notMadeYet(ctx context.Context, st *store.Store, p newsletter.Peri
 		fmt.Fprintf(a.stdout, "  %s: failing since %s (%d in a row): %s\n", plaintext.Clip(s.Name, 40), a.at(s.FailingSince),
 			s.Failures, plaintext.Clip(plaintext.OneLine(s.LastError), 200))
 	}
-	return fmt.Errorf("issue %s has not been made: %w", p, notFound)
+	return notFound
 }
