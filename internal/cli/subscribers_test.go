@@ -169,4 +169,34 @@ func TestSubscribersUnsuppressCommand(t *testing.T) {
 		t.Fatalf("a second unsuppress: %v", err)
 	}
 	c.ok("subscribers", "add", "gone@example.org") // staff may add it again now
+
+	// A complaint: lifted only with a reason, which the audit log keeps
+	// beside who lifted it; the subscriber becomes unsubscribed.
+	c.ok("subscribers", "add", "oops@example.org")
+	db := pgtest.SQL(t, lookupEnv(c.env, "ENEWS_DATABASE_URL"))
+	if _, err := db.Exec(`UPDATE subscribers SET status = 'complained' WHERE email = 'oops@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO suppressions (email_hash, reason)
+		SELECT email_hash, 'complained' FROM consent_events ORDER BY id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.run("", "subscribers", "unsuppress", "--email", "oops@example.org"); err == nil || !strings.Contains(err.Error(), "reason") {
+		t.Fatalf("without --reason: %v", err)
+	}
+	out = c.ok("subscribers", "unsuppress", "--email", "oops@example.org", "--reason", "clicked spam by mistake")
+	if !strings.Contains(out, "(it was complained)") || !strings.Contains(out, "now unsubscribed") {
+		t.Fatalf("unsuppress said: %s", out)
+	}
+	var detail []string
+	if err := db.Select(&detail, `SELECT target || ': ' || detail FROM audit_log WHERE action = 'subscriber.unsuppress' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := "Gone@example.org: was erased; asked by phone, ticket 42|oops@example.org: was complained; clicked spam by mistake"
+	if got := strings.Join(detail, "|"); got != want {
+		t.Fatalf("audit log %q, want %q", got, want)
+	}
+	if out := c.ok("subscribers", "list", "--status", "unsubscribed"); !strings.Contains(out, "oops@example.org") {
+		t.Fatalf("the complained subscriber is not unsubscribed now:\n%s", out)
+	}
 }

@@ -109,25 +109,49 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // showUnsubscribe is the unsubscribe page for sub: the button while it is
-// subscribed, and the way back once it is not (unless it complained).
+// subscribed, and the way back once it unsubscribed. A bounced address is
+// sent to the form instead, whose confirmation email shows that mail
+// arrives again; a complaint is lifted only by staff.
 func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request, status int, sub newsletter.Subscriber, notice string) {
 	d := s.data("Unsubscribe")
-	d.Manage = &manageView{Masked: subscribers.MaskAddress(sub.Email), Notice: notice,
+	d.Manage = &manageView{Masked: subscribers.MaskAddress(sub.Email), Notice: notice, Status: sub.Status,
 		Subscribed: sub.Status == newsletter.SubscriberActive || sub.Status == newsletter.SubscriberPending,
-		CanReturn:  sub.Status == newsletter.SubscriberUnsubscribed || sub.Status == newsletter.SubscriberBounced,
+		CanReturn:  sub.Status == newsletter.SubscriberUnsubscribed,
 		Action:     links.PathUnsubscribe + r.PathValue("token")}
+	d.LinkURL = s.d.Links.Subscribe()
 	s.render(w, r, status, pageUnsubscribe, d)
 }
 
 // resubscribe brings back whoever unsubscribed by mistake: the signed
 // token came in an email to the address, which is the proof double opt-in
-// asks for. A complaint stays.
+// asks for. Not an address that bounced: the token shows the address was
+// once theirs, not that mail reaches it now, so they go through the form.
+// A complaint stays; an erased subscriber is gone with their token.
 func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.verify(w, r, links.PurposeUnsubscribe, false)
 	if !ok {
 		return
 	}
-	sub, _, err := s.d.Store.ConfirmSubscriber(r.Context(), id, time.Time{}, s.consent(r, newsletter.SourceLink))
+	sub, err := s.d.Store.GetSubscriber(r.Context(), id)
+	if errors.Is(err, newsletter.ErrNotFound) {
+		s.messageLink(w, r, http.StatusNotFound, "This address is no longer on the list",
+			s.d.Links.Subscribe(), "Subscribe",
+			"It was removed, with everything we kept about it, so this link cannot bring it back. Nothing was changed.",
+			"To receive the "+s.d.Brand.Newsletter+" again, subscribe through the form and follow the link in the email it sends.")
+		return
+	}
+	if err != nil {
+		s.storeFailed(w, r, err, false)
+		return
+	}
+	if sub.Status == newsletter.SubscriberBounced {
+		s.messageLink(w, r, http.StatusConflict, "This link cannot bring the address back",
+			s.d.Links.Subscribe(), "Subscribe",
+			"Mail to "+subscribers.MaskAddress(sub.Email)+" was returned as undeliverable, so the "+s.d.Brand.Newsletter+" stopped. Nothing was changed.",
+			"To receive it again, subscribe through the form: the confirmation email it sends shows that mail arrives again.")
+		return
+	}
+	sub, changed, err := s.d.Store.ConfirmSubscriber(r.Context(), id, time.Time{}, s.consent(r, newsletter.SourceLink))
 	if errors.Is(err, newsletter.ErrConflict) {
 		s.message(w, r, http.StatusConflict, "This address cannot be subscribed here",
 			"Please write to us if you want to receive the "+s.d.Brand.Newsletter+" again.")
@@ -135,6 +159,11 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.storeFailed(w, r, err, false)
+		return
+	}
+	if !changed {
+		s.messageLink(w, r, http.StatusOK, "You are subscribed already", s.d.Links.Manage(sub.ID), "Your subscription",
+			"The "+s.d.Brand.Newsletter+" comes to "+subscribers.MaskAddress(sub.Email)+". Nothing was changed.")
 		return
 	}
 	s.messageLink(w, r, http.StatusOK, "Welcome back", s.d.Links.Manage(sub.ID), "Your subscription",

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/enews/enews/internal/links"
 	"github.com/enews/enews/internal/mailer"
@@ -129,12 +132,42 @@ type confirmData struct {
 	AddressLines []string
 	ConfirmURL   string
 	Hours        int
-	Name         string // the greeting's name; may be empty
+	Name         string // the greeting's name, from greetingName; may be empty
+}
+
+// greetingName is the name the confirmation email greets by, or "" for the
+// plain greeting. The form is public: whoever types an address also types
+// the name, so a name that reads like a link or an address (something a
+// mail program would make clickable) or that runs long is not repeated in
+// an email to someone who may never have asked for it.
+func greetingName(name string) string {
+	if utf8.RuneCountInString(name) > maxGreetingRunes || strings.ContainsAny(name, "@/\\:") ||
+		strings.Contains(strings.ToLower(name), "www") || hasDottedWord(name) {
+		return ""
+	}
+	return name
+}
+
+// maxGreetingRunes is longer than nearly every real name, much shorter
+// than a sentence of advertising.
+const maxGreetingRunes = 60
+
+// hasDottedWord reports a dot between two letters or digits, as in a
+// domain ("example.org"); "Anna M. Smith" has none.
+func hasDottedWord(s string) bool {
+	rs := []rune(s)
+	word := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	for i := 1; i+1 < len(rs); i++ {
+		if rs[i] == '.' && word(rs[i-1]) && word(rs[i+1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) confirmationMessage(email, name, confirmURL string) (*mailer.Message, error) {
 	d := confirmData{Brand: s.d.Brand, AddressLines: s.data("").AddressLines, ConfirmURL: confirmURL,
-		Hours: int(links.ConfirmTTL / time.Hour), Name: name}
+		Hours: int(links.ConfirmTTL / time.Hour), Name: greetingName(name)}
 	var html, text bytes.Buffer
 	if err := s.pages.emailHTML.Execute(&html, d); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/web"
 )
 
 // TestErasedAddressComesBackThroughDoubleOptIn: an erased address signs up
@@ -90,5 +91,127 @@ func TestUnsubscribePageAndTheWayBack(t *testing.T) {
 		strings.NewReader("List-Unsubscribe=One-Click"), "Content-Type", "application/x-www-form-urlencoded")
 	if code != http.StatusOK || body != "" {
 		t.Fatalf("one-click: %d %q", code, body)
+	}
+}
+
+// TestUnsubscribePageWayBackRefused: the resubscribe button is for a
+// mistaken unsubscribe only. A bounced address goes through the form, a
+// complaint stays, an erased subscriber is gone, a cross-site post is
+// refused; none of them changes anything.
+func TestUnsubscribePageWayBackRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tests := []struct {
+		name     string
+		status   string // the subscriber's status before
+		erase    bool
+		header   []string
+		wantPage string // on the GET page
+		wantCode int    // of the resubscribe POST
+		wantBody string
+	}{
+		{name: "bounced", status: newsletter.SubscriberBounced, wantPage: "returned as undeliverable",
+			wantCode: http.StatusConflict, wantBody: "subscribe through the form"},
+		{name: "complained", status: newsletter.SubscriberComplained, wantPage: "reported as unwanted",
+			wantCode: http.StatusConflict, wantBody: "cannot be subscribed here"},
+		{name: "erased", status: newsletter.SubscriberUnsubscribed, erase: true, wantPage: "not on the list",
+			wantCode: http.StatusNotFound, wantBody: "no longer on the list"},
+		{name: "cross-site post", status: newsletter.SubscriberUnsubscribed, header: []string{"Sec-Fetch-Site", "cross-site"},
+			wantPage: "Want it again?", wantCode: http.StatusForbidden},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := "refused" + string(rune('a'+i)) + "@example.org"
+			sub := e.add(addr, newsletter.SubscriberActive)
+			if _, err := e.db.Exec(`UPDATE subscribers SET status = $1 WHERE id = $2`, tt.status, sub.ID); err != nil {
+				t.Fatal(err)
+			}
+			if tt.erase {
+				if err := e.st.EraseSubscriber(context.Background(), sub.ID, newsletter.Consent{Source: newsletter.SourceCLI}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := e.consentTrail(sub.ID)
+			page := strings.TrimPrefix(e.links.Unsubscribe(sub.ID), e.url)
+			_, body := e.get(page)
+			if !strings.Contains(body, tt.wantPage) || strings.Contains(body, "Press the button to stop") ||
+				strings.Contains(body, "/resubscribe") != (tt.status == newsletter.SubscriberUnsubscribed && !tt.erase) {
+				t.Fatalf("the page:\n%s", body)
+			}
+			code, body := e.postForm(page+"/resubscribe", nil, tt.header...)
+			if code != tt.wantCode || !strings.Contains(body, tt.wantBody) {
+				t.Fatalf("resubscribe: %d, want %d with %q\n%s", code, tt.wantCode, tt.wantBody, body)
+			}
+			want := tt.status
+			if tt.erase {
+				want = "absent"
+			}
+			if got := e.status(addr); got != want {
+				t.Fatalf("status %s after a refused resubscribe, want %s", got, want)
+			}
+			if after := e.consentTrail(sub.ID); strings.Join(after, " ") != strings.Join(before, " ") {
+				t.Fatalf("consent log changed: %v, was %v", after, before)
+			}
+		})
+	}
+}
+
+// TestResubscribeWhileSubscribed: pressing the button of an old page
+// again says so and logs nothing.
+func TestResubscribeWhileSubscribed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sub := e.add("still@example.org", newsletter.SubscriberActive)
+	page := strings.TrimPrefix(e.links.Unsubscribe(sub.ID), e.url)
+	code, body := e.postForm(page+"/resubscribe", nil)
+	if code != http.StatusOK || !strings.Contains(body, "subscribed already") {
+		t.Fatalf("resubscribe while active: %d\n%s", code, body)
+	}
+	if trail := strings.Join(e.consentTrail(sub.ID), " "); trail != "subscribed/cli" {
+		t.Fatalf("consent %s", trail)
+	}
+}
+
+// TestConfirmationGreeting: the email greets by the name typed on the
+// form, escaped in the HTML part; a name that reads like a link, or runs
+// long, gets the plain greeting; a line break is refused by the form.
+func TestConfirmationGreeting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(d *web.Deps) { d.Limits.SubscribeIPBurst = 20 })
+	tests := []struct {
+		name, typed, text, html string
+	}{
+		{"plain", "Anna", "Hello Anna,", "Hello Anna,"},
+		{"markup", `Anna <b>& "Bo"`, `Hello Anna <b>& "Bo",`, "Hello Anna &lt;b&gt;&amp; &#34;Bo&#34;,"},
+		{"a domain", "Win at prizes.example now", "Hello,", "Hello,"},
+		{"a link", "Anna http:x", "Hello,", "Hello,"},
+		{"too long", strings.Repeat("Anna ", 13), "Hello,", "Hello,"},
+		{"initials", "Anna M. Smith", "Hello Anna M. Smith,", "Hello Anna M. Smith,"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := "greet" + string(rune('a'+i)) + "@example.org"
+			if code, _ := e.postForm("/subscribe", url.Values{"email": {addr}, "name": {tt.typed}}); code != http.StatusOK {
+				t.Fatalf("subscribe: %d", code)
+			}
+			e.settle()
+			var raw []byte
+			for _, m := range e.smtp.Messages() {
+				if m.To[0] == addr {
+					raw = m.Data
+				}
+			}
+			ps := parts(t, raw)
+			if !strings.Contains(ps[0].body, tt.text) || !strings.Contains(ps[1].body, tt.html) {
+				t.Fatalf("greeting, want %q and %q:\n%s\n%s", tt.text, tt.html, ps[0].body, ps[1].body)
+			}
+			if strings.Contains(ps[1].body, "<b>&") {
+				t.Fatal("markup from the form reached the HTML part unescaped")
+			}
+		})
+	}
+	code, _ := e.postForm("/subscribe", url.Values{"email": {"crlf@example.org"}, "name": {"Anna\r\nBcc: x@example.org"}})
+	if code != http.StatusUnprocessableEntity || e.status("crlf@example.org") != "absent" {
+		t.Fatalf("a name with a line break: %d, %s", code, e.status("crlf@example.org"))
 	}
 }
