@@ -33,7 +33,7 @@ type manageView struct {
 	Name         string
 	Status       string // active, pending, unsubscribed, bounced, complained
 	Subscribed   bool   // active or pending: the page offers to unsubscribe
-	CanReturn    bool   // unsubscribed or bounced: the page offers to come back
+	CanReturn    bool   // unsubscribed: the page offers to come back
 	PendingTo    string // a new address waiting for its confirmation, masked
 	Action       string // the page's own URL, for its forms
 	Notice       string // what the last POST did
@@ -83,7 +83,7 @@ func (s *Server) managePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showManage(w http.ResponseWriter, r *http.Request, status int, sub newsletter.Subscriber, v manageView) {
 	v.Masked, v.Name, v.Status = subscribers.MaskAddress(sub.Email), sub.Name, sub.Status
 	v.Subscribed = sub.Status == newsletter.SubscriberActive || sub.Status == newsletter.SubscriberPending
-	v.CanReturn = sub.Status == newsletter.SubscriberUnsubscribed || sub.Status == newsletter.SubscriberBounced
+	v.CanReturn = sub.Status == newsletter.SubscriberUnsubscribed
 	v.Action = links.PathManage + r.PathValue("token")
 	if v.NameValue == "" && v.Error == "" {
 		v.NameValue = sub.Name
@@ -169,12 +169,19 @@ func (s *Server) manageUnsubscribe(w http.ResponseWriter, r *http.Request) {
 		s.d.Brand.Newsletter + " will be sent to this address."})
 }
 
-// manageResubscribe brings back an unsubscribed or bounced subscriber: the
-// token came in an email to the address, which is the proof double opt-in
-// asks for. A complaint stays: only staff lift it.
+// manageResubscribe brings back an unsubscribed subscriber: the token came
+// in an email to the address, which is the proof double opt-in asks for.
+// Not one that bounced (as on the unsubscribe page): the token shows the
+// address was once theirs, not that mail reaches it now, so they go through
+// the form. A complaint stays: only staff lift it.
 func (s *Server) manageResubscribe(w http.ResponseWriter, r *http.Request) {
 	sub, ok := s.manageSubscriber(w, r)
 	if !ok {
+		return
+	}
+	if sub.Status == newsletter.SubscriberBounced {
+		s.showManage(w, r, http.StatusConflict, sub, manageView{Error: "Mail to this address was returned as undeliverable, so this page cannot bring it back. " +
+			"Subscribe through the form: the confirmation email it sends shows that mail arrives again."})
 		return
 	}
 	next, _, err := s.d.Store.ConfirmSubscriber(r.Context(), sub.ID, time.Time{}, s.consent(r, newsletter.SourceManage))

@@ -270,3 +270,23 @@ func TestManageBadTokens(t *testing.T) {
 		t.Fatalf("an expired address link: %d\n%s", code, body)
 	}
 }
+
+// TestManageBouncedGoesThroughTheForm: as on the unsubscribe page, a bounced
+// address is not brought back by its link, only by a new double opt-in.
+func TestManageBouncedGoesThroughTheForm(t *testing.T) {
+	e := newEnv(t)
+	sub := e.add("gone-away@example.org", newsletter.SubscriberActive)
+	if _, err := e.db.Exec(`UPDATE subscribers SET status = 'bounced' WHERE id = $1`, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.consentTrail(sub.ID))
+	if _, body := e.get(e.manageURL(sub.ID)); strings.Contains(body, "/resubscribe") || !strings.Contains(body, "subscribe through the form") {
+		t.Fatal("a bounced address's page offers the button, or not the form")
+	}
+	if code, _ := e.postForm(e.manageURL(sub.ID)+"/resubscribe", nil); code != http.StatusConflict {
+		t.Fatalf("resubscribe of a bounced address: %d, want 409", code)
+	}
+	if got := e.status("gone-away@example.org"); got != newsletter.SubscriberBounced || len(e.consentTrail(sub.ID)) != before {
+		t.Fatalf("the refusal changed something: %s", got)
+	}
+}
