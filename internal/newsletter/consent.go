@@ -107,10 +107,12 @@ func ConfirmEvent(status string) (string, error) {
 }
 
 // Unsubscribes reports whether an unsubscribe changes a subscriber in
-// status: not when already unsubscribed, nor after a complaint, which stays
-// the stronger mark.
+// status: not when already unsubscribed, nor after a complaint or a bounce,
+// which stay the stronger marks (a bounced address turned unsubscribed
+// could come back by its unsubscribe link without showing that mail
+// reaches it again).
 func Unsubscribes(status string) bool {
-	return status != SubscriberUnsubscribed && status != SubscriberComplained
+	return status != SubscriberUnsubscribed && status != SubscriberComplained && status != SubscriberBounced
 }
 
 // SignUpConfirms is the rule for a sign-up on the public form for an

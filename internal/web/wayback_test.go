@@ -215,3 +215,24 @@ func TestConfirmationGreeting(t *testing.T) {
 		t.Fatalf("a name with a line break: %d, %s", code, e.status("crlf@example.org"))
 	}
 }
+
+// TestBouncedStaysBouncedThroughOneClick: a one-click unsubscribe of a
+// bounced address keeps it bounced, so its link cannot then bring it back.
+func TestBouncedStaysBouncedThroughOneClick(t *testing.T) {
+	e := newEnv(t)
+	sub := e.add("bounced-away@example.org", newsletter.SubscriberActive)
+	if _, err := e.db.Exec(`UPDATE subscribers SET status = 'bounced' WHERE id = $1`, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	page := strings.TrimPrefix(e.links.Unsubscribe(sub.ID), e.url)
+	if code, _, _ := e.do(http.MethodPost, page, strings.NewReader("List-Unsubscribe=One-Click"),
+		"Content-Type", "application/x-www-form-urlencoded"); code != http.StatusOK {
+		t.Fatalf("one-click: %d", code)
+	}
+	if got := e.status("bounced-away@example.org"); got != newsletter.SubscriberBounced {
+		t.Fatalf("one-click made a bounced address %s", got)
+	}
+	if code, _ := e.postForm(page+"/resubscribe", nil); code != http.StatusConflict {
+		t.Fatalf("resubscribe after the one-click: %d, want 409", code)
+	}
+}
