@@ -250,15 +250,34 @@ func (a *app) printSubscriber(s newsletter.Subscriber, evs []newsletter.ConsentE
 	for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
 		fmt.Fprintf(tw, "attribute %s\t%s\n", k, s.Attributes[k])
 	}
-	fmt.Fprintln(tw, "\nCONSENT\tEVENT\tSOURCE\tIP")
+	fmt.Fprintln(tw, "\nCONSENT\tEVENT\tSOURCE\tIP\tIMPORT")
 	for _, e := range evs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", when(e.CreatedAt), e.Event, e.Source, e.IP)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", when(e.CreatedAt), e.Event, e.Source, e.IP, importLine(e.Import))
 	}
 	fmt.Fprintln(tw, "\nISSUE\tDELIVERY\tATTEMPTS\tLAST REPLY")
 	for _, d := range dels {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", d.Period, d.Status, d.Attempts, plaintext.Clip(plaintext.OneLine(d.LastReply), 60))
 	}
 	_ = tw.Flush()
+}
+
+// importLine sums up the import behind a consent event: its number, file,
+// operator and checksum, each cleaned for one terminal line.
+func importLine(m *newsletter.ImportRecord) string {
+	if m == nil {
+		return ""
+	}
+	line := fmt.Sprintf("#%d", m.ID)
+	if m.FileName != "" {
+		line += " " + strconv.Quote(plaintext.Clip(plaintext.OneLine(m.FileName), 60))
+	}
+	if m.Operator != "" {
+		line += " by " + plaintext.Clip(plaintext.OneLine(m.Operator), 60)
+	}
+	if len(m.Checksum) >= 12 {
+		line += " sha256:" + m.Checksum[:12]
+	}
+	return line
 }
 
 func (a *app) subscribersUnsubscribeCommand() *cobra.Command {

@@ -53,6 +53,7 @@ func (a *app) importList(ctx context.Context, path string, opts newsletter.Impor
 		if err != nil {
 			return err
 		}
+		opts.Operator, opts.FileName, opts.Checksum = a.actor(), path, ir.Checksum
 		p := a.newProgress(&read, size)
 		defer p.stop()
 		bad := 0

@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -86,6 +89,17 @@ func TestSubscribersImportCommand(t *testing.T) {
 	show := c.ok("subscribers", "show", "anna@example.org")
 	if !strings.Contains(show, "unsubscribed") || !strings.Contains(show, "imported") || !strings.Contains(show, "attribute city") {
 		t.Errorf("show:\n%s", show)
+	}
+	// The imported event names the import: its number, the file and the
+	// start of the file's SHA-256.
+	content, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	if want := fmt.Sprintf("#1 %q by cli", file); !strings.Contains(show, want) ||
+		!strings.Contains(show, "sha256:"+hex.EncodeToString(sum[:])[:12]) {
+		t.Errorf("show lacks the import (%s, sha256):\n%s", want, show)
 	}
 	if _, _, err := c.run("", "subscribers", "add", "dora@example.org"); err == nil || !strings.Contains(err.Error(), "suppression") {
 		t.Errorf("adding an erased address: %v", err)

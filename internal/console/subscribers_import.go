@@ -45,7 +45,7 @@ func (c *Console) importForm(w http.ResponseWriter, r *http.Request, u newslette
 func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, u newsletter.User) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
 	v := importView{Status: r.FormValue("status")}
-	file, _, err := r.FormFile("file")
+	file, header, err := r.FormFile("file")
 	if err != nil {
 		v.Error = "Choose a CSV file to upload (at most 256 MB)."
 		c.render(w, r, http.StatusUnprocessableEntity, pageImport, c.view(r, u, "Import subscribers", v))
@@ -60,6 +60,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, u newslet
 		c.render(w, r, http.StatusUnprocessableEntity, pageImport, c.view(r, u, "Import subscribers", v))
 		return
 	}
+	opts.Operator, opts.FileName, opts.Checksum = "user:"+u.Email, header.Filename, ir.Checksum
 	var report bytes.Buffer
 	rw := csv.NewWriter(&report)
 	_ = rw.Write([]string{"line", "reason"})

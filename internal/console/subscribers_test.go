@@ -3,7 +3,10 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -192,6 +195,18 @@ func TestImportAndExport(t *testing.T) {
 	for _, want := range []string{`<td class="num">3</td>`, "email:", `id="bad-count">2<`, `download="import-report.csv"`, `href="data:text/csv;base64,`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("import report lacks %q", want)
+		}
+	}
+	// The subscriber page's consent log names the import behind the address.
+	anna, err := e.st.SubscriberByEmail(context.Background(), "anna@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(csv))
+	code, body = b.get(fmt.Sprintf("/admin/subscribers/%d", anna.ID))
+	for _, want := range []string{"<td>imported</td>", `<span class="reply">list.csv</span> by user:staff@example.org`, hex.EncodeToString(sum[:])} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("subscriber page (%d) lacks %q", code, want)
 		}
 	}
 	code, body = b.get("/admin/subscribers/export")

@@ -50,6 +50,9 @@ type ConsentEvent struct {
 	Source    string
 	IP        string // empty when none was recorded
 	CreatedAt time.Time
+	// Import is the import that added the address, or the one that wrote
+	// this event; nil for any other event.
+	Import *ImportRecord
 }
 
 // SubscriberStatuses are every status a subscriber can have.

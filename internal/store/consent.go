@@ -19,6 +19,7 @@ type consentEventRow struct {
 	Source    string    `db:"source"`
 	IP        string    `db:"ip"`
 	CreatedAt time.Time `db:"created_at"`
+	importRow
 }
 
 // inet is a client's address as an inet column takes it, or NULL for the
@@ -46,17 +47,24 @@ func logConsent(ctx context.Context, tx *sqlx.Tx, subscriberID int64, emailHash,
 	return nil
 }
 
-// ConsentEvents lists a subscriber's consent log, oldest first.
+// ConsentEvents lists a subscriber's consent log, oldest first. An address
+// an import added has no event of its own for it (imports.go): its import's
+// record is shown as the event "imported", at the time of the import.
 func (s *Store) ConsentEvents(ctx context.Context, subscriberID int64) ([]newsletter.ConsentEvent, error) {
 	var rows []consentEventRow
-	err := s.db.SelectContext(ctx, &rows, `SELECT id, event, source, COALESCE(host(ip), '') AS ip, created_at
-		FROM consent_events WHERE subscriber_id = $1 ORDER BY id`, subscriberID)
+	err := s.db.SelectContext(ctx, &rows, `SELECT e.id, e.event, e.source, COALESCE(host(e.ip), '') AS ip, e.created_at, `+importColumns+`
+		FROM consent_events e LEFT JOIN imports m ON m.id = e.import_id WHERE e.subscriber_id = $1
+		UNION ALL
+		SELECT 0, 'imported', m.source, '', m.created_at, `+importColumns+`
+		FROM subscribers t JOIN imports m ON m.id = t.import_id WHERE t.id = $1
+		ORDER BY created_at, id`, subscriberID)
 	if err != nil {
 		return nil, wrap("consent events", err)
 	}
 	out := make([]newsletter.ConsentEvent, len(rows))
 	for i, r := range rows {
-		out[i] = newsletter.ConsentEvent{ID: r.ID, Event: r.Event, Source: r.Source, IP: r.IP, CreatedAt: r.CreatedAt}
+		out[i] = newsletter.ConsentEvent{ID: r.ID, Event: r.Event, Source: r.Source, IP: r.IP, CreatedAt: r.CreatedAt,
+			Import: r.record()}
 	}
 	return out, nil
 }
@@ -186,6 +194,13 @@ func (s *Store) EraseSubscriber(ctx context.Context, id int64, c newsletter.Cons
 		if _, err := tx.ExecContext(ctx, `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'erased')
 			ON CONFLICT (email_hash) DO NOTHING`, hash); err != nil {
 			return wrap("suppress", err)
+		}
+		// The import that added the address becomes an event of its own,
+		// which the delete detaches like the others, so the log keeps it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, email_hash, event, source, created_at, import_id)
+			SELECT t.id, $2, 'imported', m.source, m.created_at, m.id
+			FROM subscribers t JOIN imports m ON m.id = t.import_id WHERE t.id = $1`, id, hash); err != nil {
+			return wrap("keep import event", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE id = $1`, id); err != nil {
 			return wrap("delete", err)

@@ -3,9 +3,12 @@ package subscribers
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
 	"unicode"
@@ -51,7 +54,8 @@ func (e *LineError) Unwrap() error { return newsletter.ErrInvalid }
 type ImportReader struct {
 	csv     *csv.Reader
 	limit   *recordLimiter
-	bom     int64 // bytes skipped before the csv reader saw anything
+	sum     hash.Hash // SHA-256 of the bytes read, for the import's record
+	bom     int64     // bytes skipped before the csv reader saw anything
 	columns []string
 	email   int
 	name    int // -1 without a name column
@@ -62,9 +66,10 @@ type ImportReader struct {
 // name column is optional; every other column becomes an attribute keyed by
 // its trimmed, lower-cased header.
 func NewImportReader(r io.Reader) (*ImportReader, error) {
-	limit := &recordLimiter{r: r, allowed: MaxRecordBytes}
+	sum := sha256.New()
+	limit := &recordLimiter{r: io.TeeReader(r, sum), allowed: MaxRecordBytes}
 	br := bufio.NewReader(limit)
-	ir := &ImportReader{limit: limit, email: -1, name: -1}
+	ir := &ImportReader{limit: limit, sum: sum, email: -1, name: -1}
 	// A UTF-8 byte order mark, as spreadsheet programs write, would otherwise
 	// become part of the first header name.
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
@@ -90,6 +95,13 @@ func NewImportReader(r io.Reader) (*ImportReader, error) {
 		return nil, err
 	}
 	return ir, nil
+}
+
+// Checksum is the SHA-256, in hex, of the bytes read so far: of the whole
+// input once Next has returned io.EOF. The import's record keeps it, so the
+// file a list came from can be told apart from any other.
+func (ir *ImportReader) Checksum() string {
+	return hex.EncodeToString(ir.sum.Sum(nil))
 }
 
 func (ir *ImportReader) readHeader(header []string) error {

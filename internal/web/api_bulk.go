@@ -41,16 +41,22 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 			*dst = b
 		}
 	}
-	body, input, err := importBody(r)
+	body, fileName, err := importBody(r)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
+	}
+	input := "raw body"
+	if fileName != "" {
+		input = fmt.Sprintf("multipart file %q", fileName)
 	}
 	ir, err := subscribers.NewImportReader(body) // bounded by HTTPLimits
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
+	t, _ := r.Context().Value(tokenKey{}).(store.APIToken)
+	opts.Operator, opts.FileName, opts.Checksum = "token:"+t.Name, fileName, ir.Checksum
 	bad := 0
 	lines := []lineErrorJSON{}
 	res, err := s.d.Store.ImportSubscribers(r.Context(), subscribers.Rows(ir, func(le *subscribers.LineError) {
@@ -66,16 +72,17 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"rows": res.Rows, "duplicates": res.Duplicates, "suppressed": res.Suppressed,
 		"inserted": res.Inserted, "existing": res.Existing, "activated": res.Activated, "updated": res.Updated,
-		"bad_lines": bad, "errors": lines, "input": input,
+		"bad_lines": bad, "errors": lines, "input": input, "import_id": res.ImportID,
 	})
 }
 
 // importBody is the CSV of an import request: the first file part of a
-// multipart upload, streamed, or else the raw body. input names which.
-func importBody(r *http.Request) (io.Reader, string, error) {
+// multipart upload, streamed, or else the raw body; fileName is the part's
+// file name, empty for a raw body.
+func importBody(r *http.Request) (body io.Reader, fileName string, err error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return r.Body, "raw body", nil
+		return r.Body, "", nil
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -90,7 +97,7 @@ func importBody(r *http.Request) (io.Reader, string, error) {
 			return nil, "", badRequest("multipart upload: %v", err)
 		}
 		if part.FileName() != "" {
-			return part, fmt.Sprintf("multipart file %q", part.FileName()), nil
+			return part, part.FileName(), nil
 		}
 	}
 }

@@ -23,10 +23,31 @@ type subscriberJSON struct {
 }
 
 type consentJSON struct {
-	Event     string    `json:"event"`
-	Source    string    `json:"source"`
-	IP        string    `json:"ip,omitempty"`
+	Event     string      `json:"event"`
+	Source    string      `json:"source"`
+	IP        string      `json:"ip,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	Import    *importJSON `json:"import,omitempty"`
+}
+
+// importJSON is an import's record, as the consent log shows it.
+type importJSON struct {
+	ID        int64     `json:"id"`
+	Operator  string    `json:"operator"`
+	FileName  string    `json:"file_name"`
+	Checksum  string    `json:"checksum"`
+	Status    string    `json:"status"`
+	Rows      int64     `json:"rows"`
+	Added     int64     `json:"added"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+func newImportJSON(m *newsletter.ImportRecord) *importJSON {
+	if m == nil {
+		return nil
+	}
+	return &importJSON{ID: m.ID, Operator: m.Operator, FileName: m.FileName, Checksum: m.Checksum,
+		Status: m.Status, Rows: m.Rows, Added: m.Added, CreatedAt: m.CreatedAt}
 }
 
 type deliveryJSON struct {
@@ -139,7 +160,8 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 	out := toJSON(sub)
 	out.ConsentEvents = make([]consentJSON, len(evs))
 	for i, e := range evs {
-		out.ConsentEvents[i] = consentJSON{Event: e.Event, Source: e.Source, IP: e.IP, CreatedAt: e.CreatedAt}
+		out.ConsentEvents[i] = consentJSON{Event: e.Event, Source: e.Source, IP: e.IP, CreatedAt: e.CreatedAt,
+			Import: newImportJSON(e.Import)}
 	}
 	for _, d := range dels {
 		out.Deliveries = append(out.Deliveries, deliveryJSON{Period: d.Period, Status: d.Status,

@@ -266,13 +266,40 @@ func TestAPIImportMultipart(t *testing.T) {
 	var res struct {
 		Inserted int
 		Input    string
+		ImportID int64 `json:"import_id"`
 	}
 	code, body, _ := e.do("POST", "/api/subscribers/import", &buf, "Authorization", "Bearer "+tok, "Content-Type", mw.FormDataContentType())
 	if err := json.Unmarshal([]byte(body), &res); err != nil || code != 200 {
 		t.Fatalf("import: %d %s", code, body)
 	}
-	if res.Inserted != 2 || res.Input != `multipart file "list.csv"` {
+	if res.Inserted != 2 || res.Input != `multipart file "list.csv"` || res.ImportID == 0 {
 		t.Fatalf("import result %+v, want 2 inserted from the multipart file", res)
+	}
+	// The consent log of an added address shows the import: the file, the
+	// token that ran it and the file's checksum.
+	sub, err := e.st.SubscriberByEmail(context.Background(), "up1@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		ConsentEvents []struct {
+			Event, Source string
+			Import        *struct {
+				ID    int64
+				Op    string `json:"operator"`
+				File  string `json:"file_name"`
+				Sum   string `json:"checksum"`
+				Added int
+			}
+		} `json:"consent_events"`
+	}
+	if code, body := e.api(tok, "GET", fmt.Sprintf("/api/subscribers/%d", sub.ID), "", &got); code != 200 ||
+		len(got.ConsentEvents) != 1 || got.ConsentEvents[0].Event != "imported" || got.ConsentEvents[0].Import == nil {
+		t.Fatalf("consent log: %d %s", code, body)
+	}
+	if m := got.ConsentEvents[0].Import; m.ID != res.ImportID || m.Op != "token:ci" || m.File != "list.csv" ||
+		len(m.Sum) != 64 || m.Added != 2 {
+		t.Errorf("import record %+v", *m)
 	}
 	raw, _, _ := e.do("POST", "/api/subscribers/import", strings.NewReader("email\nraw@example.org\n"),
 		"Authorization", "Bearer "+tok, "Content-Type", "text/csv")

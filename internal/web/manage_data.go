@@ -43,6 +43,9 @@ type selfConsent struct {
 	Source string    `json:"source"`
 	IP     string    `json:"ip,omitempty"`
 	At     time.Time `json:"at"`
+	// File names the list an import took the address from: where the
+	// data came from, which the subscriber may ask (GDPR art. 15(1)(g)).
+	File string `json:"file,omitempty"`
 }
 
 type selfDelivery struct {
@@ -76,7 +79,8 @@ func (s *Server) subscriberExport(ctx context.Context, sub newsletter.Subscriber
 		return selfExport{}, err
 	}
 	for _, e := range events {
-		out.ConsentLog = append(out.ConsentLog, selfConsent{Event: e.Event, Source: e.Source, IP: e.IP, At: e.CreatedAt})
+		out.ConsentLog = append(out.ConsentLog, selfConsent{Event: e.Event, Source: e.Source, IP: e.IP, At: e.CreatedAt,
+			File: importFile(e.Import)})
 	}
 	deliveries, err := s.d.Store.SubscriberDeliveries(ctx, sub.ID, maxSelfDeliveries)
 	if err != nil {
@@ -153,4 +157,12 @@ func (s *Server) addressMessage(email, name, confirmURL string) (*mailer.Message
 	}
 	return &mailer.Message{To: email, Subject: "Confirm your new address for the " + s.d.Brand.Newsletter,
 		Text: text.Bytes(), HTML: html.Bytes()}, nil
+}
+
+// importFile is the file name an import record gives, if any.
+func importFile(m *newsletter.ImportRecord) string {
+	if m == nil {
+		return ""
+	}
+	return m.FileName
 }

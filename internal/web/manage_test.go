@@ -204,6 +204,36 @@ func TestManageDataDownload(t *testing.T) {
 	}
 }
 
+// An imported subscriber's download says which list the address came from,
+// but not who on the staff ran the import.
+func TestManageDataDownloadNamesTheImport(t *testing.T) {
+	e := newEnv(t)
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		yield(newsletter.Subscriber{Email: "imported@example.org"}, nil)
+	}
+	if _, err := e.st.ImportSubscribers(context.Background(), rows, newsletter.ImportPolicy{
+		Operator: "user:staff@example.org", FileName: "spring-fair.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.st.SubscriberByEmail(context.Background(), "imported@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := e.do(http.MethodGet, e.manageURL(sub.ID)+"/data", nil)
+	var got struct {
+		ConsentLog []struct{ Event, Source, File string } `json:"consent_log"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK {
+		t.Fatalf("data: %d %v\n%s", code, err, body)
+	}
+	if len(got.ConsentLog) != 1 || got.ConsentLog[0].Event != "imported" || got.ConsentLog[0].File != "spring-fair.csv" {
+		t.Errorf("consent log %+v", got.ConsentLog)
+	}
+	if strings.Contains(body, "staff@example.org") {
+		t.Error("the download names the staff member who imported the list")
+	}
+}
+
 func TestManageSelfErase(t *testing.T) {
 	e := newEnv(t)
 	sub := e.add("leaving@example.org", newsletter.SubscriberActive)

@@ -1,0 +1,153 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"iter"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enews/enews/internal/newsletter"
+	"github.com/enews/enews/internal/pgtest"
+	"github.com/enews/enews/internal/subscribers"
+)
+
+// An import leaves one record, not an event per address; the consent log
+// of each address it added shows that record, also after an erase.
+func TestImportRecordIsTheConsentEvidence(t *testing.T) {
+	t.Parallel()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
+	file := "email,name\nada@example.org,Ada\nbo@example.org,Bo\nbo@example.org,Again\n"
+	ir, err := subscribers.NewImportReader(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := "list\r\nBcc: x@evil.example <b>.csv'; DROP TABLE imports;--"
+	res, err := st.ImportSubscribers(ctx, subscribers.Rows(ir, nil), newsletter.ImportPolicy{
+		Status: newsletter.SubscriberPending, Operator: "alice", FileName: hostile, Checksum: ir.Checksum})
+	if err != nil || res.Inserted != 2 || res.ImportID == 0 {
+		t.Fatalf("import: %+v, %v", res, err)
+	}
+	var perAddress int
+	if err := db.GetContext(ctx, &perAddress, `SELECT count(*) FROM consent_events`); err != nil || perAddress != 0 {
+		t.Fatalf("consent events written per address: %d, %v", perAddress, err)
+	}
+	sum := sha256.Sum256([]byte(file))
+	want := newsletter.ImportRecord{ID: res.ImportID, Source: newsletter.SourceImport, Operator: "alice",
+		FileName: hostile, Checksum: hex.EncodeToString(sum[:]), Status: newsletter.SubscriberPending, Rows: 3, Added: 2}
+	ada, err := st.SubscriberByEmail(ctx, "ada@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ConsentEvents(ctx, ada.ID)
+	if err != nil || len(evs) != 1 || evs[0].Event != newsletter.EventImported || evs[0].Import == nil {
+		t.Fatalf("consent log %+v, %v", evs, err)
+	}
+	got := *evs[0].Import
+	if !got.CreatedAt.Equal(evs[0].CreatedAt) || got.CreatedAt.IsZero() {
+		t.Errorf("event time %v, import time %v", evs[0].CreatedAt, got.CreatedAt)
+	}
+	got.CreatedAt = time.Time{}
+	if got != want {
+		t.Errorf("import record\n got %+v\nwant %+v", got, want)
+	}
+
+	// A second import activating the pending address logs that against
+	// itself, after the first.
+	ir2, _ := subscribers.NewImportReader(strings.NewReader("email\nADA@example.org\n"))
+	res2, err := st.ImportSubscribers(ctx, subscribers.Rows(ir2, nil), newsletter.ImportPolicy{ActivatePending: true, Operator: "bob"})
+	if err != nil || res2.Activated != 1 {
+		t.Fatalf("activate: %+v, %v", res2, err)
+	}
+	evs, _ = st.ConsentEvents(ctx, ada.ID)
+	if len(evs) != 2 || evs[1].Event != newsletter.EventConfirmed || evs[1].Import == nil ||
+		evs[1].Import.ID != res2.ImportID || evs[1].Import.Operator != "bob" {
+		t.Fatalf("after activation: %+v", evs)
+	}
+
+	// Erased, the address keeps its imported event under its hash.
+	if err := st.EraseSubscriber(ctx, ada.ID, viaCLI()); err != nil {
+		t.Fatal(err)
+	}
+	var kept string
+	if err := db.GetContext(ctx, &kept, `SELECT string_agg(c.event || '/' || COALESCE(CAST(c.import_id AS text), '-'), ' ' ORDER BY c.created_at, c.id)
+		FROM consent_events c JOIN suppressions s USING (email_hash)`); err != nil {
+		t.Fatal(err)
+	}
+	first := "imported/" + itoa(res.ImportID) + " confirmed/" + itoa(res2.ImportID) + " erased/-"
+	if kept != first {
+		t.Errorf("erased address's log %q, want %q", kept, first)
+	}
+
+	for _, q := range []string{`UPDATE imports SET operator = 'mallory'`, `DELETE FROM imports`, `TRUNCATE imports`} {
+		if _, err := db.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", q, err)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// An address erased while an import that holds it runs stays erased: the
+// erase waits for the import, which finds the address still on the list.
+func TestEraseDuringImportStaysErased(t *testing.T) {
+	t.Parallel()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
+	gone := add(t, st, "gone@example.org", newsletter.SubscriberActive)
+	release := make(chan struct{})
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		if !yield(newsletter.Subscriber{Email: "first@example.org"}, nil) {
+			return
+		}
+		<-release // the import's transaction is open here
+		yield(newsletter.Subscriber{Email: "gone@example.org"}, nil)
+	}
+	imported := make(chan error, 1)
+	go func() {
+		_, err := st.ImportSubscribers(ctx, iter.Seq2[newsletter.Subscriber, error](rows), newsletter.ImportPolicy{})
+		imported <- err
+	}()
+	waitFor(t, db, `SELECT count(*) FROM pg_locks WHERE relation = CAST('suppressions' AS regclass) AND mode = 'ShareLock' AND granted`)
+	erased := make(chan error, 1)
+	go func() { erased <- st.EraseSubscriber(ctx, gone.ID, viaCLI()) }()
+	waitFor(t, db, `SELECT count(*) FROM pg_locks WHERE relation = CAST('suppressions' AS regclass) AND NOT granted`)
+	close(release)
+	if err := <-imported; err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if err := <-erased; err != nil {
+		t.Fatalf("erase: %v", err)
+	}
+	if got := status(t, st, "gone@example.org"); got != "absent" {
+		t.Errorf("erased address is %s after the import", got)
+	}
+	if got := status(t, st, "first@example.org"); got != newsletter.SubscriberActive {
+		t.Errorf("the import's other address is %s", got)
+	}
+}
+
+// waitFor polls q until it counts at least one row, for at most 10 s.
+func waitFor(t *testing.T, db interface {
+	GetContext(ctx context.Context, dest any, q string, args ...any) error
+}, q string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := db.GetContext(context.Background(), &n, q); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still nothing after 10 s: %s", q)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
