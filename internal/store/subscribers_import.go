@@ -167,7 +167,10 @@ func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subs
 			return ctx.Err()
 		}
 	}
-	var line int64
+	var (
+		line int64
+		js   []byte
+	)
 	for sub, err := range rows {
 		if err != nil {
 			return err
@@ -182,11 +185,15 @@ func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subs
 			}
 		}
 		if len(sub.Attributes) > 0 {
-			b, err := json.Marshal(sub.Attributes)
-			if err != nil {
-				return fmt.Errorf("attributes: %w", err)
+			var ok bool
+			if js, ok = attributesJSON(js, sub.Attributes); !ok {
+				b, err := json.Marshal(sub.Attributes)
+				if err != nil {
+					return fmt.Errorf("attributes: %w", err)
+				}
+				js = b
 			}
-			r.attrs = string(b)
+			r.attrs = string(js)
 		}
 		if batch = append(batch, r); len(batch) == batchSize {
 			if err := send(); err != nil {

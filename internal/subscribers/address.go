@@ -50,6 +50,70 @@ func refuse(format string, args ...any) error {
 // in the database: the local part as typed, the domain lower-cased and in
 // ASCII (IDNA punycode). Every refusal is an *AddressError.
 func NormaliseAddress(s string) (string, error) {
+	if addr, ok := plainAddress(s); ok {
+		return addr, nil
+	}
+	return normaliseAddress(s)
+}
+
+// plainAddress is the fast path for the address nearly every list is made
+// of: ASCII, a dot-atom local part, and a host name of letters, digits and
+// inner hyphens. It allocates nothing unless the domain has capitals. It
+// only accepts what normaliseAddress accepts, with the same result
+// (TestPlainAddressAgrees); anything else, from a space to trim to an
+// IDNA label, gets ok false and takes the full path.
+func plainAddress(s string) (addr string, ok bool) {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at > maxLocalPart || len(s) > maxAddress {
+		return "", false
+	}
+	local, domain := s[:at], s[at+1:]
+	prev := byte('.') // a leading dot counts as a double one
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c == '.' && prev == '.' || c != '.' && !isAtext(c) {
+			return "", false
+		}
+		prev = c
+	}
+	if prev == '.' || domain == "" || len(domain) > maxDomain {
+		return "", false
+	}
+	upper, start, dots := false, 0, 0
+	for i := 0; i <= len(domain); i++ {
+		if i < len(domain) && domain[i] != '.' {
+			switch c := domain[i]; {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-':
+			case 'A' <= c && c <= 'Z':
+				upper = true
+			default:
+				return "", false
+			}
+			continue
+		}
+		// A label ends at i. "--" anywhere (xn-- and its kin) is left to
+		// IDNA.
+		label := domain[start:i]
+		if label == "" || len(label) > maxLabel || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.Contains(label, "--") {
+			return "", false
+		}
+		if i < len(domain) {
+			dots++
+			start = i + 1
+		}
+	}
+	if dots == 0 || strings.Trim(domain[start:], "0123456789") == "" {
+		return "", false
+	}
+	if upper {
+		return local + "@" + strings.ToLower(domain), true
+	}
+	return s, true
+}
+
+// normaliseAddress is NormaliseAddress's full path.
+func normaliseAddress(s string) (string, error) {
 	// Only printable spaces are trimmed: a tab, CR or LF at either end is as
 	// suspicious as one in the middle (header injection), so it is refused
 	// below rather than silently dropped.

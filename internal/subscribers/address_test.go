@@ -2,6 +2,7 @@ package subscribers
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -189,4 +190,57 @@ func FuzzNormaliseAddress(f *testing.F) {
 			t.Fatalf("%q → %q → %q, %v", in, out, again, err)
 		}
 	})
+}
+
+// The fast path may pass on an address, but what it accepts the full path
+// must accept with the same result. Generated near-addresses probe the
+// edges: case, dots, hyphens, digits, punycode, spaces, quotes, non-ASCII.
+func TestPlainAddressAgrees(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	local := []string{"a", "Z", "0", ".", "..", "-", "+", "_", "'", "{", "~", "x", "Reader"}
+	label := []string{"a", "Z", "0", "9", "-", "--", "xn--", "xn--bcher-kva", "com", "ORG", "example", "1", "mail7"}
+	odd := []string{" ", "\t", "\"", "(", "<", "é", "ä", "@", ".", "..", "\u3002", ",", ";", "[", "\x00"}
+	fast := 0
+	check := func(s string) {
+		addr, ok := plainAddress(s)
+		if !ok {
+			return
+		}
+		fast++
+		full, err := normaliseAddress(s)
+		if err != nil || full != addr {
+			t.Errorf("%q: fast path gives %q, full path %q, %v", s, addr, full, err)
+		}
+	}
+	pick := func(b *strings.Builder, from []string) {
+		if rng.IntN(20) == 0 {
+			from = odd
+		}
+		b.WriteString(from[rng.IntN(len(from))])
+	}
+	for range 200_000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(4) {
+			pick(&b, local)
+		}
+		b.WriteString("@")
+		for l := range 1 + rng.IntN(4) {
+			if l > 0 {
+				b.WriteString(".")
+			}
+			for range 1 + rng.IntN(3) {
+				pick(&b, label)
+			}
+		}
+		check(b.String())
+	}
+	for _, s := range []string{"a@b.c", "A.B@EXAMPLE.ORG", "x@1.2", "x@a.123", "x@a-.org", "x@-a.org", "x@a--b.org",
+		"a.@b.org", ".a@b.org", "a..b@c.org", strings.Repeat("a", 64) + "@b.org", strings.Repeat("a", 65) + "@b.org",
+		"a@" + strings.Repeat("b", 63) + ".org", "a@" + strings.Repeat("b", 64) + ".org", "reader.1@mail1.example.org"} {
+		check(s)
+	}
+	if fast < 5_000 {
+		t.Fatalf("only %d generated addresses took the fast path: the test probes too little", fast)
+	}
 }
