@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/enews/enews/internal/newsletter"
 )
@@ -205,88 +203,4 @@ func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subs
 		return send()
 	}
 	return nil
-}
-
-// mergeImport moves the staged rows onto the list. Each statement works on
-// the whole set; the order matters: duplicates and suppressed addresses
-// leave first, existing addresses are updated before new ones are inserted
-// so none is counted twice.
-func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
-	// One row per address, the first in the file winning. The set is
-	// written in address order, which is the order the new rows are
-	// inserted in: the unique index on the address then grows at a few
-	// places instead of at a random leaf for every row.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_set ON COMMIT DROP AS
-		SELECT DISTINCT ON (lower(email)) lower(email) AS lemail, email, name, attributes, email_hash, suppressed
-		FROM import_rows ORDER BY lower(email), line`); err != nil {
-		return wrap("deduplicate", err)
-	}
-	var unique int64
-	if err := tx.GetContext(ctx, &unique, `SELECT count(*) FROM import_set`); err != nil {
-		return wrap("deduplicate", err)
-	}
-	res.Duplicates = res.Rows - unique
-	r, err := tx.ExecContext(ctx, `DELETE FROM import_set WHERE suppressed`)
-	if res.Suppressed, err = affected(r, err, "suppressions"); err != nil {
-		return err
-	}
-	// ANALYZE gives the planner real row counts for the joins below; a
-	// temporary table has no statistics otherwise.
-	if _, err := tx.ExecContext(ctx, `ANALYZE import_set`); err != nil {
-		return wrap("analyze", err)
-	}
-	if opts.ActivatePending {
-		r, err := tx.ExecContext(ctx, `WITH a AS (
-				UPDATE subscribers t SET status = 'active', confirmed_at = now(), updated_at = now()
-				FROM import_set i WHERE lower(t.email) = i.lemail AND t.status = 'pending'
-				RETURNING t.id, i.email_hash)
-			INSERT INTO consent_events (subscriber_id, email_hash, event, source, import_id)
-			SELECT id, email_hash, 'confirmed', $1, $2 FROM a`, opts.Source, res.ImportID)
-		if res.Activated, err = affected(r, err, "activate pending"); err != nil {
-			return err
-		}
-	}
-	if opts.Overwrite {
-		r, err := tx.ExecContext(ctx, `UPDATE subscribers t SET
-				name = CASE WHEN i.name <> '' THEN i.name ELSE t.name END,
-				attributes = t.attributes || COALESCE(i.attributes, '{}'), updated_at = now()
-			FROM import_set i WHERE lower(t.email) = i.lemail
-			  AND (CASE WHEN i.name <> '' THEN i.name ELSE t.name END, t.attributes || COALESCE(i.attributes, '{}'))
-			      IS DISTINCT FROM (t.name, t.attributes)`)
-		if res.Updated, err = affected(r, err, "overwrite"); err != nil {
-			return err
-		}
-	}
-	if res.Inserted, err = insertNew(ctx, tx, opts, res.ImportID); err != nil {
-		return err
-	}
-	res.Existing = unique - res.Suppressed - res.Inserted
-	return nil
-}
-
-// insertNew adds the addresses not on the list yet, each pointing to the
-// import's record. It first runs without ON CONFLICT, because the
-// speculative insertion ON CONFLICT does per row costs about a fifth of a
-// large import; the NOT EXISTS filter leaves nothing to conflict with. Only
-// a sign-up that commits the same address meanwhile can still collide: the
-// statement then fails with a unique violation, is undone to the savepoint
-// and runs again with ON CONFLICT, which waits for such rows and skips them.
-func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, importID int64) (int64, error) {
-	const q = `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
-		SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
-		FROM import_set i WHERE NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = i.lemail)
-		ORDER BY lemail
-		%s`
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT import_insert`); err != nil {
-		return 0, wrap("insert", err)
-	}
-	r, err := tx.ExecContext(ctx, fmt.Sprintf(q, ""), opts.Status, importID)
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_insert`); err != nil {
-			return 0, wrap("insert", err)
-		}
-		r, err = tx.ExecContext(ctx, fmt.Sprintf(q, "ON CONFLICT (lower(email)) DO NOTHING"), opts.Status, importID)
-	}
-	return affected(r, err, "insert")
 }

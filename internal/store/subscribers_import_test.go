@@ -151,3 +151,49 @@ func waitFor(t *testing.T, db interface {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A sign-up that commits an address the import is adding, while the
+// import's insert waits on it, costs the import nothing: the insert runs
+// again skipping that address, which counts as already on the list.
+func TestImportYieldsToASignUpMeanwhile(t *testing.T) {
+	t.Parallel()
+	st, db := pgtest.NewWithSQL(t)
+	ctx := context.Background()
+	signup, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer signup.Rollback() //nolint:errcheck // committed below
+	if _, err := signup.ExecContext(ctx, `INSERT INTO subscribers (email, name) VALUES ('racer@example.org', 'Signed up')`); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		for _, e := range []string{"first@example.org", "racer@example.org", "last@example.org"} {
+			if !yield(newsletter.Subscriber{Email: e, Name: "Imported"}, nil) {
+				return
+			}
+		}
+	}
+	type outcome struct {
+		res newsletter.ImportResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := st.ImportSubscribers(ctx, rows, newsletter.ImportPolicy{})
+		done <- outcome{res, err}
+	}()
+	// The import's insert waits for the sign-up's uncommitted row.
+	waitFor(t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`)
+	if err := signup.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if got.err != nil || got.res.Inserted != 2 || got.res.Existing != 1 {
+		t.Fatalf("import: %+v, %v", got.res, got.err)
+	}
+	racer, err := st.SubscriberByEmail(ctx, "racer@example.org")
+	if err != nil || racer.Name != "Signed up" || status(t, st, "last@example.org") != newsletter.SubscriberActive {
+		t.Errorf("racer %+v, %v", racer, err)
+	}
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/enews/enews/internal/newsletter"
+)
+
+// mergeImport moves the staged rows onto the list. Each statement works on
+// the whole set; the order matters: duplicates and suppressed addresses
+// leave first, existing addresses are updated before new ones are inserted
+// so none is counted twice.
+func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
+	if !opts.ActivatePending && !opts.Overwrite {
+		return addNew(ctx, tx, opts, res)
+	}
+	// One row per address, the first in the file winning. The set is
+	// written in address order, which is the order the new rows are
+	// inserted in: the unique index on the address then grows at a few
+	// places instead of at a random leaf for every row.
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_set ON COMMIT DROP AS
+		SELECT DISTINCT ON (lower(email)) lower(email) AS lemail, email, name, attributes, email_hash, suppressed
+		FROM import_rows ORDER BY lower(email), line`); err != nil {
+		return wrap("deduplicate", err)
+	}
+	var unique, suppressed int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE suppressed) FROM import_set`).Scan(&unique, &suppressed); err != nil {
+		return wrap("deduplicate", err)
+	}
+	res.Duplicates = res.Rows - unique
+	if suppressed > 0 {
+		r, err := tx.ExecContext(ctx, `DELETE FROM import_set WHERE suppressed`)
+		if res.Suppressed, err = affected(r, err, "suppressions"); err != nil {
+			return err
+		}
+	}
+	// ANALYZE gives the planner real row counts for the joins below; a
+	// temporary table has no statistics otherwise.
+	if _, err := tx.ExecContext(ctx, `ANALYZE import_set`); err != nil {
+		return wrap("analyze", err)
+	}
+	if opts.ActivatePending {
+		r, err := tx.ExecContext(ctx, `WITH a AS (
+				UPDATE subscribers t SET status = 'active', confirmed_at = now(), updated_at = now()
+				FROM import_set i WHERE lower(t.email) = i.lemail AND t.status = 'pending'
+				RETURNING t.id, i.email_hash)
+			INSERT INTO consent_events (subscriber_id, email_hash, event, source, import_id)
+			SELECT id, email_hash, 'confirmed', $1, $2 FROM a`, opts.Source, res.ImportID)
+		if res.Activated, err = affected(r, err, "activate pending"); err != nil {
+			return err
+		}
+	}
+	if opts.Overwrite {
+		r, err := tx.ExecContext(ctx, `UPDATE subscribers t SET
+				name = CASE WHEN i.name <> '' THEN i.name ELSE t.name END,
+				attributes = t.attributes || COALESCE(i.attributes, '{}'), updated_at = now()
+			FROM import_set i WHERE lower(t.email) = i.lemail
+			  AND (CASE WHEN i.name <> '' THEN i.name ELSE t.name END, t.attributes || COALESCE(i.attributes, '{}'))
+			      IS DISTINCT FROM (t.name, t.attributes)`)
+		if res.Updated, err = affected(r, err, "overwrite"); err != nil {
+			return err
+		}
+	}
+	var err error
+	if res.Inserted, err = insertNew(ctx, tx, opts, res.ImportID); err != nil {
+		return err
+	}
+	res.Existing = unique - res.Suppressed - res.Inserted
+	return nil
+}
+
+// addNew is the whole merge of an import that only adds addresses, in one
+// statement: it deduplicates (the first in the file winning), leaves out
+// suppressed and known addresses, inserts the rest and counts, without
+// writing the deduplicated set to a table and reading it back. The set
+// comes out of its sort in the unique index's order, which is the order
+// the rows are inserted in: the index then grows at a few places instead
+// of at a random leaf for every row.
+func addNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
+	// COLLATE "C" sorts by bytes, as the unique index does: the same
+	// duplicates (equality is bytewise in any deterministic collation),
+	// at a fraction of a locale's cost, and in the index's own order.
+	const q = `WITH s AS (
+			SELECT DISTINCT ON (lower(email) COLLATE "C") lower(email) AS lemail, email, name, attributes, suppressed
+			FROM import_rows ORDER BY lower(email) COLLATE "C", line),
+		n AS (
+			INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
+			SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
+			FROM s WHERE NOT suppressed AND NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = s.lemail)
+			%s
+			RETURNING 1)
+		SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM s WHERE suppressed), (SELECT count(*) FROM n)`
+	var unique int64
+	err := retryOnConflict(ctx, tx, func(onConflict string) error {
+		return tx.QueryRowContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, res.ImportID).
+			Scan(&unique, &res.Suppressed, &res.Inserted)
+	})
+	if err != nil {
+		return wrap("insert", err)
+	}
+	res.Duplicates = res.Rows - unique
+	res.Existing = unique - res.Suppressed - res.Inserted
+	return nil
+}
+
+// insertNew adds the addresses of import_set not on the list yet, each
+// pointing to the import's record.
+func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, importID int64) (int64, error) {
+	const q = `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
+		SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
+		FROM import_set i WHERE NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = i.lemail)
+		ORDER BY lemail
+		%s`
+	var n int64
+	err := retryOnConflict(ctx, tx, func(onConflict string) error {
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, importID)
+		n, err = affected(r, err, "insert")
+		return err
+	})
+	return n, err
+}
+
+// retryOnConflict runs an insert of new addresses without ON CONFLICT,
+// because the speculative insertion ON CONFLICT does per row costs about a
+// fifth of a large import; the NOT EXISTS filter leaves nothing to
+// conflict with. Only a sign-up that commits the same address meanwhile
+// can still collide: the statement then fails with a unique violation, is
+// undone to a savepoint and runs again with ON CONFLICT, which waits for
+// such rows and skips them.
+func retryOnConflict(ctx context.Context, tx *sqlx.Tx, insert func(onConflict string) error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT import_insert`); err != nil {
+		return wrap("insert", err)
+	}
+	err := insert("")
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_insert`); err != nil {
+			return wrap("insert", err)
+		}
+		err = insert("ON CONFLICT (lower(email)) DO NOTHING")
+	}
+	return err
+}
