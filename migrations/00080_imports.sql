@@ -63,6 +63,26 @@ CREATE TRIGGER imports_no_truncate
 ALTER TABLE imports ENABLE ALWAYS TRIGGER imports_append_only;
 ALTER TABLE imports ENABLE ALWAYS TRIGGER imports_no_truncate;
 REVOKE UPDATE, DELETE, TRUNCATE ON imports FROM PUBLIC;
+-- Also from a role that default privileges granted them to (00021 did the
+-- same for the consent log).
+-- +goose StatementBegin
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT DISTINCT g.grantee
+        FROM information_schema.role_table_grants g
+        JOIN pg_class c ON c.relname = g.table_name AND c.relnamespace = to_regnamespace(g.table_schema)
+        WHERE g.table_name = 'imports' AND g.table_schema = current_schema()
+          AND g.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+          AND g.grantee <> pg_get_userbyid(c.relowner) AND g.grantee <> 'PUBLIC'
+    LOOP
+        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON imports FROM %I', r.grantee);
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
 
 -- One index on lower(email) instead of two: the unique key and the
 -- console's prefix index (00051) were the same column, and each added

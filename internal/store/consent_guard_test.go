@@ -110,6 +110,16 @@ func TestConsentLogSurvivesTheAppRole(t *testing.T) {
 			}
 		})
 	}
+	// The import records are guarded the same way: the app role appends
+	// and changes nothing.
+	if err := asApp(t, `INSERT INTO imports (source, status, rows, added) VALUES ('cli', 'active', 1, 1)`); err != nil {
+		t.Fatalf("the app role cannot record an import: %v", err)
+	}
+	for _, q := range []string{"UPDATE imports SET operator = 'x'", "DELETE FROM imports", "TRUNCATE imports"} {
+		if err := asApp(t, q); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("%s as the app role: %v, want permission denied", q, err)
+		}
+	}
 	// Even the owner, skipping ordinary triggers, cannot truncate it.
 	conn, err := owner.Conn(ctx)
 	if err != nil {
