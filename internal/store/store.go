@@ -79,11 +79,32 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when fn returns nil and rolling
 // back otherwise (also on panic).
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error) (err error) {
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
 	}
+	return runTx(op, tx, func() error { return fn(tx) })
+}
+
+// inConnTx is inTx on a connection of its own, for fn to reach the
+// driver's connection (sqlx.Conn.Raw) between statements of the
+// transaction.
+func (s *Store) inConnTx(ctx context.Context, op string, fn func(conn *sqlx.Conn, tx *sqlx.Tx) error) error {
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return wrap(op+": connection", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return wrap(op+": begin", err)
+	}
+	return runTx(op, tx, func() error { return fn(conn, tx) })
+}
+
+// runTx runs fn in tx and commits, or rolls back when fn fails or panics.
+func runTx(op string, tx *sqlx.Tx, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -93,7 +114,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error)
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(tx); err != nil {
+	if err := fn(); err != nil {
 		if !errors.Is(err, newsletter.ErrUnavailable) && transient(err) {
 			return fmt.Errorf("store: %s: %w: %w", op, newsletter.ErrUnavailable, err)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -32,7 +33,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, rows iter.Seq2[newsletter
 		return newsletter.ImportResult{}, errNoHasher
 	}
 	var res newsletter.ImportResult
-	err = s.inTx(ctx, "import subscribers", func(tx *sqlx.Tx) error {
+	err = s.inConnTx(ctx, "import subscribers", func(conn *sqlx.Conn, tx *sqlx.Tx) error {
 		// Sorting and joining a million rows in memory rather than on disk;
 		// LOCAL ends with the transaction.
 		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
@@ -48,7 +49,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, rows iter.Seq2[newsletter
 			return wrap("staging table", err)
 		}
 		p := rowPreparer{hasher: s.hasher, suppressed: suppressed, keepHash: opts.ActivatePending}
-		if res.Rows, err = copyRows(ctx, tx, p, rows); err != nil {
+		if res.Rows, err = copyRows(ctx, conn, p, rows); err != nil {
 			return err
 		}
 		if err := tx.GetContext(ctx, &res.ImportID, `SELECT nextval(pg_get_serial_sequence('imports', 'id'))`); err != nil {
@@ -93,53 +94,39 @@ func lockSuppressions(ctx context.Context, tx *sqlx.Tx) (map[string]struct{}, er
 	return set, nil
 }
 
-// copyRow is one row ready for COPY.
-type copyRow struct {
-	line        int64
-	email, name string
-	hash        string // only when an event will need it
-	suppressed  bool
-	attrs       any // JSON text, or nil for none
-}
-
-// copyRows streams rows into import_rows with COPY FROM STDIN. Reading the
-// rows (CSV parsing, address checks, hashing) runs in its own goroutine and
-// hands over batches, so it overlaps with the COPY instead of taking turns
-// with it.
-func copyRows(ctx context.Context, tx *sqlx.Tx, p rowPreparer, rows iter.Seq2[newsletter.Subscriber, error]) (int64, error) {
-	stmt, err := tx.PrepareContext(ctx, `COPY import_rows (line, email, name, attributes, email_hash, suppressed) FROM STDIN`)
-	if err != nil {
-		return 0, wrap("copy", err)
-	}
-	defer stmt.Close()
+// copyRows streams rows into import_rows with COPY FROM STDIN, on conn,
+// whose transaction is open. Reading the rows (CSV parsing, address checks,
+// hashing) and writing them in COPY's text format run in their own
+// goroutine and hand over batches, so they overlap with sending them.
+func copyRows(ctx context.Context, conn *sqlx.Conn, p rowPreparer, rows iter.Seq2[newsletter.Subscriber, error]) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []copyRow, 4)
-	var readErr error
+	batches := make(chan copyBatch, 4)
+	var (
+		readErr error
+		n       int64
+	)
 	go func() {
 		defer close(batches)
-		readErr = p.prepare(ctx, rows, batches)
+		n, readErr = p.prepare(ctx, rows, batches)
 	}()
-	var n int64
-	for batch := range batches {
-		for _, r := range batch {
-			if _, err := stmt.ExecContext(ctx, r.line, r.email, r.name, r.attrs, r.hash, r.suppressed); err != nil {
-				cancel()
-				for range batches { // let the reader see the cancel and stop
-				}
-				return n, wrap("copy", err)
-			}
-			n++
+	err := conn.Raw(func(dc any) error {
+		return copyIn(ctx, dc, `COPY import_rows (line, email, name, attributes, email_hash, suppressed) FROM STDIN`, batches)
+	})
+	if err != nil {
+		cancel()
+		for range batches { // let the reader see the cancel and stop
 		}
+		if readErr != nil && !errors.Is(readErr, context.Canceled) {
+			return 0, readErr
+		}
+		return 0, wrap("copy", err)
 	}
-	// The reader closed batches after setting readErr.
+	// The reader closed batches after setting readErr and n; a failed read
+	// ended the batches early, so the COPY ended short: the error aborts
+	// the transaction.
 	if readErr != nil {
-		return n, readErr
-	}
-	// The empty Exec ends the COPY and reports any error the server found
-	// in the stream.
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return n, wrap("copy", err)
+		return 0, readErr
 	}
 	return n, nil
 }
@@ -151,56 +138,64 @@ type rowPreparer struct {
 	keepHash   bool                // every row's hash is sent (for events)
 }
 
-// prepare turns rows into batches of copyRow until the rows end, one
-// fails, or ctx ends.
-func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subscriber, error], out chan<- []copyRow) error {
-	const batchSize = 1000
-	batch := make([]copyRow, 0, batchSize)
+// prepare turns rows into batches in COPY's text format until the rows
+// end, one fails, or ctx ends, and counts the rows.
+func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subscriber, error], out chan<- copyBatch) (int64, error) {
+	const batchRows = 1000
+	var (
+		line  int64
+		js    []byte
+		batch copyBatch
+	)
 	send := func() error {
 		select {
 		case out <- batch:
-			batch = make([]copyRow, 0, batchSize)
+			batch = copyBatch{buf: make([]byte, 0, 2*len(batch.buf))}
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	var (
-		line int64
-		js   []byte
-	)
 	for sub, err := range rows {
 		if err != nil {
-			return err
+			return line, err
 		}
 		line++
-		r := copyRow{line: line, email: sub.Email, name: sub.Name}
+		var hash string
+		var suppressed bool
 		if p.keepHash || len(p.suppressed) > 0 {
 			h := p.hasher.HashAddress(sub.Email)
-			_, r.suppressed = p.suppressed[h]
+			_, suppressed = p.suppressed[h]
 			if p.keepHash {
-				r.hash = h
+				hash = h
 			}
 		}
-		if len(sub.Attributes) > 0 {
+		hasAttrs := len(sub.Attributes) > 0
+		if hasAttrs {
 			var ok bool
 			if js, ok = attributesJSON(js, sub.Attributes); !ok {
 				b, err := json.Marshal(sub.Attributes)
 				if err != nil {
-					return fmt.Errorf("attributes: %w", err)
+					return line, fmt.Errorf("attributes: %w", err)
 				}
 				js = b
 			}
-			r.attrs = string(js)
 		}
-		if batch = append(batch, r); len(batch) == batchSize {
+		batch.row()
+		batch.int(line, false)
+		batch.text(sub.Email, true, false)
+		batch.text(sub.Name, true, false)
+		batch.text(string(js), hasAttrs, false)
+		batch.text(hash, true, false)
+		batch.bool(suppressed, true)
+		if batch.rows == batchRows {
 			if err := send(); err != nil {
-				return err
+				return line, err
 			}
 		}
 	}
-	if len(batch) > 0 {
-		return send()
+	if batch.rows > 0 {
+		return line, send()
 	}
-	return nil
+	return line, nil
 }

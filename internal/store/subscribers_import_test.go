@@ -197,3 +197,26 @@ func TestImportYieldsToASignUpMeanwhile(t *testing.T) {
 		t.Errorf("racer %+v, %v", racer, err)
 	}
 }
+
+// What COPY's text format gives a meaning to (backslash, tab, line breaks,
+// \N) arrives as written, in every column.
+func TestImportKeepsEveryCharacter(t *testing.T) {
+	t.Parallel()
+	st := pgtest.New(t)
+	ctx := context.Background()
+	tricky := "a\\b\tc\nd\re \\N \\. '; DROP TABLE subscribers;-- <b>é</b>"
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		yield(newsletter.Subscriber{Email: "tricky@example.org", Name: tricky,
+			Attributes: map[string]string{"note": tricky, tricky: "\\N"}}, nil)
+	}
+	if _, err := st.ImportSubscribers(ctx, rows, newsletter.ImportPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.SubscriberByEmail(ctx, "tricky@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != tricky || got.Attributes["note"] != tricky || got.Attributes[tricky] != "\\N" || len(got.Attributes) != 2 {
+		t.Errorf("stored %q %q", got.Name, got.Attributes)
+	}
+}
