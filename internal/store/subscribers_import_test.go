@@ -220,3 +220,36 @@ func TestImportKeepsEveryCharacter(t *testing.T) {
 		t.Errorf("stored %q %q", got.Name, got.Attributes)
 	}
 }
+
+// The dashboard's monthly count of subscriptions counts every address an
+// import added, though the import is one record.
+func TestConsentByMonthCountsImports(t *testing.T) {
+	t.Parallel()
+	st := pgtest.New(t)
+	ctx := context.Background()
+	rows := func(yield func(newsletter.Subscriber, error) bool) {
+		for _, e := range []string{"a@example.org", "b@example.org", "c@example.org", "a@example.org"} {
+			if !yield(newsletter.Subscriber{Email: e}, nil) {
+				return
+			}
+		}
+	}
+	if _, err := st.ImportSubscribers(ctx, rows, newsletter.ImportPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	add(t, st, "d@example.org", newsletter.SubscriberActive)
+	b, _ := st.SubscriberByEmail(ctx, "b@example.org")
+	if _, _, err := st.UnsubscribeSubscriber(ctx, b.ID, viaCLI()); err != nil {
+		t.Fatal(err)
+	}
+	months, err := st.ConsentByMonth(ctx, 2, time.Now(), time.UTC)
+	if err != nil || len(months) != 2 {
+		t.Fatalf("%+v, %v", months, err)
+	}
+	if m := months[1]; m.Subscribed != 4 || m.Unsubscribed != 1 || m.Bounced != 0 {
+		t.Errorf("this month %+v, want 4 subscribed (3 imported, 1 added) and 1 unsubscribed", m)
+	}
+	if m := months[0]; m.Subscribed != 0 || m.Unsubscribed != 0 {
+		t.Errorf("last month %+v, want nothing", m)
+	}
+}

@@ -104,12 +104,18 @@ func (s *Store) ConsentByMonth(ctx context.Context, n int, now time.Time, loc *t
 		Unsub int64  `db:"unsub"`
 		Bnc   int64  `db:"bnc"`
 	}
-	err := s.db.SelectContext(ctx, &rows, `SELECT to_char(created_at AT TIME ZONE $2, 'YYYY-MM') AS month,
-			count(*) FILTER (WHERE event IN ('confirmed', 'resubscribed', 'imported', 'subscribed') AND source <> 'form') +
-			count(*) FILTER (WHERE event IN ('confirmed', 'resubscribed')  AND source = 'form') AS sub,
-			count(*) FILTER (WHERE event = 'unsubscribed') AS unsub,
-			count(*) FILTER (WHERE event IN ('bounced', 'complained')) AS bnc
-		FROM consent_events WHERE created_at >= $1 GROUP BY 1`, first, loc.String())
+	// An import is one record for all the addresses it added (imports.go),
+	// counted here as that many events.
+	err := s.db.SelectContext(ctx, &rows, `WITH e AS (
+			SELECT created_at, event, source, CAST(1 AS bigint) AS n FROM consent_events WHERE created_at >= $1
+			UNION ALL
+			SELECT created_at, 'imported', source, added FROM imports WHERE created_at >= $1)
+		SELECT to_char(created_at AT TIME ZONE $2, 'YYYY-MM') AS month,
+			CAST(COALESCE(sum(n) FILTER (WHERE event IN ('confirmed', 'resubscribed', 'imported', 'subscribed') AND source <> 'form'), 0) +
+			     COALESCE(sum(n) FILTER (WHERE event IN ('confirmed', 'resubscribed') AND source = 'form'), 0) AS bigint) AS sub,
+			CAST(COALESCE(sum(n) FILTER (WHERE event = 'unsubscribed'), 0) AS bigint) AS unsub,
+			CAST(COALESCE(sum(n) FILTER (WHERE event IN ('bounced', 'complained')), 0) AS bigint) AS bnc
+		FROM e GROUP BY 1`, first, loc.String())
 	if err != nil {
 		return nil, wrap("consent by month", err)
 	}
