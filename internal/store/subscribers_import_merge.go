@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -74,34 +75,35 @@ func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy,
 	return nil
 }
 
-// addNew is the whole merge of an import that only adds addresses, in one
-// statement: it deduplicates (the first in the file winning), leaves out
-// suppressed and known addresses, inserts the rest and counts, without
-// writing the deduplicated set to a table and reading it back. The set
-// comes out of its sort in the unique index's order, which is the order
-// the rows are inserted in: the index then grows at a few places instead
-// of at a random leaf for every row.
+// addNew is the merge of an import that only adds addresses: one
+// statement deduplicates (the first in the file winning), leaves out
+// suppressed and known addresses and inserts the rest, without writing the
+// deduplicated set anywhere; a second counts the distinct addresses from
+// their keys alone. The set comes out of its sort in the unique index's
+// order (bytewise, COLLATE "C"), which is the order the rows are inserted
+// in: the index then grows at a few places instead of at a random leaf for
+// every row. Equality is bytewise in any deterministic collation, so the
+// duplicates are the same as under the database's own.
 func addNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
-	// COLLATE "C" sorts by bytes, as the unique index does: the same
-	// duplicates (equality is bytewise in any deterministic collation),
-	// at a fraction of a locale's cost, and in the index's own order.
-	const q = `WITH s AS (
-			SELECT DISTINCT ON (lower(email) COLLATE "C") lower(email) AS lemail, email, name, attributes, suppressed
-			FROM import_rows ORDER BY lower(email) COLLATE "C", line),
-		n AS (
-			INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
-			SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
-			FROM s WHERE NOT suppressed AND NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = s.lemail)
-			%s
-			RETURNING 1)
-		SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM s WHERE suppressed), (SELECT count(*) FROM n)`
 	var unique int64
-	err := retryOnConflict(ctx, tx, func(onConflict string) error {
-		return tx.QueryRowContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, res.ImportID).
-			Scan(&unique, &res.Suppressed, &res.Inserted)
+	if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT lower(email) COLLATE "C"),
+			count(DISTINCT lower(email) COLLATE "C") FILTER (WHERE suppressed) FROM import_rows`).
+		Scan(&unique, &res.Suppressed); err != nil {
+		return wrap("count addresses", err)
+	}
+	const q = `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
+		SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
+		FROM (SELECT DISTINCT ON (lower(email) COLLATE "C") lower(email) AS lemail, email, name, attributes, suppressed
+			FROM import_rows ORDER BY lower(email) COLLATE "C", line) s
+		WHERE NOT suppressed AND NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = s.lemail)
+		%s`
+	var r sql.Result
+	err := retryOnConflict(ctx, tx, func(onConflict string) (err error) {
+		r, err = tx.ExecContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, res.ImportID)
+		return err
 	})
-	if err != nil {
-		return wrap("insert", err)
+	if res.Inserted, err = affected(r, err, "insert"); err != nil {
+		return err
 	}
 	res.Duplicates = res.Rows - unique
 	res.Existing = unique - res.Suppressed - res.Inserted
@@ -116,13 +118,12 @@ func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, i
 		FROM import_set i WHERE NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = i.lemail)
 		ORDER BY lemail
 		%s`
-	var n int64
-	err := retryOnConflict(ctx, tx, func(onConflict string) error {
-		r, err := tx.ExecContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, importID)
-		n, err = affected(r, err, "insert")
+	var r sql.Result
+	err := retryOnConflict(ctx, tx, func(onConflict string) (err error) {
+		r, err = tx.ExecContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, importID)
 		return err
 	})
-	return n, err
+	return affected(r, err, "insert")
 }
 
 // retryOnConflict runs an insert of new addresses without ON CONFLICT,
@@ -131,7 +132,8 @@ func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, i
 // conflict with. Only a sign-up that commits the same address meanwhile
 // can still collide: the statement then fails with a unique violation, is
 // undone to a savepoint and runs again with ON CONFLICT, which waits for
-// such rows and skips them.
+// such rows and skips them. insert returns the driver's error unwrapped,
+// for the unique violation to be seen.
 func retryOnConflict(ctx context.Context, tx *sqlx.Tx, insert func(onConflict string) error) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT import_insert`); err != nil {
 		return wrap("insert", err)

@@ -154,9 +154,22 @@ func waitFor(t *testing.T, db interface {
 
 // A sign-up that commits an address the import is adding, while the
 // import's insert waits on it, costs the import nothing: the insert runs
-// again skipping that address, which counts as already on the list.
+// again skipping that address, which counts as already on the list. Both
+// ways of merging (adding only, and updating too) do this.
 func TestImportYieldsToASignUpMeanwhile(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		opts newsletter.ImportPolicy
+	}{{"adding only", newsletter.ImportPolicy{}}, {"overwriting too", newsletter.ImportPolicy{Overwrite: true}}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			importDuringSignUp(t, tt.opts)
+		})
+	}
+}
+
+func importDuringSignUp(t *testing.T, opts newsletter.ImportPolicy) {
 	st, db := pgtest.NewWithSQL(t)
 	ctx := context.Background()
 	signup, err := db.BeginTxx(ctx, nil)
@@ -180,7 +193,7 @@ func TestImportYieldsToASignUpMeanwhile(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := st.ImportSubscribers(ctx, rows, newsletter.ImportPolicy{})
+		res, err := st.ImportSubscribers(ctx, rows, opts)
 		done <- outcome{res, err}
 	}()
 	// The import's insert waits for the sign-up's uncommitted row.
