@@ -204,7 +204,7 @@ func TestImportAndExport(t *testing.T) {
 	}
 	sum := sha256.Sum256([]byte(csv))
 	code, body = b.get(fmt.Sprintf("/admin/subscribers/%d", anna.ID))
-	for _, want := range []string{"<td>imported</td>", `<span class="reply">list.csv</span> by user:staff@example.org`, hex.EncodeToString(sum[:])} {
+	for _, want := range []string{"<td>imported</td>", `#1 list.csv<br>by user:staff@example.org`, `title="SHA-256 of the file: ` + hex.EncodeToString(sum[:])} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("subscriber page (%d) lacks %q", code, want)
 		}
