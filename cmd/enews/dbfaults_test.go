@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os/exec"
 	"strings"
 	"sync"
@@ -60,12 +61,34 @@ func TestKilledSenderRowsAreReclaimedInDoubtByTheNextSend(t *testing.T) {
 	e.smtp.SetFaults(smtptest.Fault{Stage: smtptest.OnData, Do: func() { time.Sleep(5 * time.Millisecond) }})
 	ctx, cancel := context.WithTimeout(context.Background(), sendDeadline)
 	defer cancel()
+	// The killed sender's connections carry a name of their own, to wait
+	// for them to end below.
+	u, err := url.Parse(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "killed-sender")
+	u.RawQuery = q.Encode()
+	env := e.env
+	e.env = append(e.env[:len(e.env):len(e.env)], "ENEWS_DATABASE_URL="+u.String())
 	c, _ := e.startSendCtx(ctx, 300)
+	e.env = env
 	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.Wait()
 	killed := time.Now()
+	// A COMMIT the sender wrote just before it died may still be carried
+	// out by its server process; the rows it held are only settled once
+	// those processes have ended.
+	poll.Until(t, "the killed sender's database sessions end", func() bool {
+		var n int
+		if err := e.db.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'killed-sender'`); err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
 	var held []int64
 	var owners []string
 	if err := e.db.Select(&held, `SELECT subscriber_id FROM deliveries WHERE status = 'sending'`); err != nil {
@@ -92,7 +115,7 @@ func TestKilledSenderRowsAreReclaimedInDoubtByTheNextSend(t *testing.T) {
 		reclaimed = time.Since(killed)
 		return n == 0
 	})
-	err := second.Wait()
+	err = second.Wait()
 	if ctx.Err() != nil {
 		t.Fatalf("the send after the kill did not end within %s: the dead sender's rows were not reclaimed before their 10 min lease\n%s", sendDeadline, out)
 	}

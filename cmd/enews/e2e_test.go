@@ -35,6 +35,7 @@ type e2e struct {
 	t    *testing.T
 	bin  string
 	env  []string
+	url  string // the database's
 	st   *store.Store
 	db   *sqlx.DB // plain SQL behind the store's back
 	smtp *smtptest.Server
@@ -55,7 +56,7 @@ func newE2EAt(t *testing.T, url string, subscribers int) *e2e {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	srv := smtptest.Start(t)
-	e := &e2e{t: t, bin: buildBinary(t), st: st, db: pgtest.SQL(t, url), smtp: srv, n: subscribers, env: append(os.Environ(),
+	e := &e2e{t: t, bin: buildBinary(t), url: url, st: st, db: pgtest.SQL(t, url), smtp: srv, n: subscribers, env: append(os.Environ(),
 		"ENEWS_DATABASE_URL="+url,
 		"ENEWS_SMTP_HOST="+srv.Host(), fmt.Sprintf("ENEWS_SMTP_PORT=%d", srv.Port()),
 		"ENEWS_WEB_SECRET_KEY="+strings.Repeat("k", 40),
