@@ -39,28 +39,39 @@ func (b *copyBatch) bool(v, last bool) {
 }
 
 // text writes s with the four characters COPY text gives a meaning to
-// escaped; ok false writes NULL.
-func (b *copyBatch) text(s string, ok, last bool) {
-	if !ok {
+// escaped.
+func (b *copyBatch) text(s string, last bool) {
+	b.buf = appendCopyText(b.buf, s)
+	b.end(last)
+}
+
+// json writes a JSON document as text, without copying it into a string
+// first; ok false writes NULL.
+func (b *copyBatch) json(js []byte, ok, last bool) {
+	if ok {
+		b.buf = appendCopyText(b.buf, js)
+	} else {
 		b.buf = append(b.buf, '\\', 'N')
-		b.end(last)
-		return
 	}
+	b.end(last)
+}
+
+func appendCopyText[T string | []byte](buf []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
-			b.buf = append(b.buf, '\\', '\\')
+			buf = append(buf, '\\', '\\')
 		case '\t':
-			b.buf = append(b.buf, '\\', 't')
+			buf = append(buf, '\\', 't')
 		case '\n':
-			b.buf = append(b.buf, '\\', 'n')
+			buf = append(buf, '\\', 'n')
 		case '\r':
-			b.buf = append(b.buf, '\\', 'r')
+			buf = append(buf, '\\', 'r')
 		default:
-			b.buf = append(b.buf, c)
+			buf = append(buf, c)
 		}
 	}
-	b.end(last)
+	return buf
 }
 
 func (b *copyBatch) end(last bool) {

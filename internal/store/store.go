@@ -84,7 +84,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error)
 	if err != nil {
 		return wrap(op+": begin", err)
 	}
-	return runTx(op, tx, func() error { return fn(tx) })
+	return runTx(op, tx, fn)
 }
 
 // inConnTx is inTx on a connection of its own, for fn to reach the
@@ -100,11 +100,11 @@ func (s *Store) inConnTx(ctx context.Context, op string, fn func(conn *sqlx.Conn
 	if err != nil {
 		return wrap(op+": begin", err)
 	}
-	return runTx(op, tx, func() error { return fn(conn, tx) })
+	return runTx(op, tx, func(tx *sqlx.Tx) error { return fn(conn, tx) })
 }
 
 // runTx runs fn in tx and commits, or rolls back when fn fails or panics.
-func runTx(op string, tx *sqlx.Tx, fn func() error) (err error) {
+func runTx(op string, tx *sqlx.Tx, fn func(tx *sqlx.Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -114,7 +114,7 @@ func runTx(op string, tx *sqlx.Tx, fn func() error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(); err != nil {
+	if err := fn(tx); err != nil {
 		if !errors.Is(err, newsletter.ErrUnavailable) && transient(err) {
 			return fmt.Errorf("store: %s: %w: %w", op, newsletter.ErrUnavailable, err)
 		}

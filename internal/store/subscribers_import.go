@@ -75,21 +75,13 @@ func lockSuppressions(ctx context.Context, tx *sqlx.Tx) (map[string]struct{}, er
 	if _, err := tx.ExecContext(ctx, `LOCK TABLE suppressions IN SHARE MODE`); err != nil {
 		return nil, wrap("lock suppressions", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT email_hash FROM suppressions`)
-	if err != nil {
+	var hashes []string
+	if err := tx.SelectContext(ctx, &hashes, `SELECT email_hash FROM suppressions`); err != nil {
 		return nil, wrap("suppressions", err)
 	}
-	defer rows.Close()
-	set := map[string]struct{}{}
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, wrap("suppressions", err)
-		}
+	set := make(map[string]struct{}, len(hashes))
+	for _, h := range hashes {
 		set[h] = struct{}{}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("suppressions", err)
 	}
 	return set, nil
 }
@@ -183,10 +175,10 @@ func (p rowPreparer) prepare(ctx context.Context, rows iter.Seq2[newsletter.Subs
 		}
 		batch.row()
 		batch.int(line, false)
-		batch.text(sub.Email, true, false)
-		batch.text(sub.Name, true, false)
-		batch.text(string(js), hasAttrs, false)
-		batch.text(hash, true, false)
+		batch.text(sub.Email, false)
+		batch.text(sub.Name, false)
+		batch.json(js, hasAttrs, false)
+		batch.text(hash, false)
 		batch.bool(suppressed, true)
 		if batch.rows == batchRows {
 			if err := send(); err != nil {

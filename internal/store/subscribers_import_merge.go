@@ -12,6 +12,15 @@ import (
 	"github.com/enews/enews/internal/newsletter"
 )
 
+// dedupedRows is the staged rows, one per address, the first in the file
+// winning, in the unique index's order: bytewise (COLLATE "C"), which is
+// how text_pattern_ops sorts, so the new rows go into that index at a few
+// places instead of at a random leaf each. Equality is bytewise in any
+// deterministic collation, so the duplicates are the same as under the
+// database's own.
+const dedupedRows = `SELECT DISTINCT ON (lower(email) COLLATE "C") lower(email) AS lemail, email, name, attributes, email_hash, suppressed
+	FROM import_rows ORDER BY lower(email) COLLATE "C", line`
+
 // mergeImport moves the staged rows onto the list. Each statement works on
 // the whole set; the order matters: duplicates and suppressed addresses
 // leave first, existing addresses are updated before new ones are inserted
@@ -20,24 +29,18 @@ func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy,
 	if !opts.ActivatePending && !opts.Overwrite {
 		return addNew(ctx, tx, opts, res)
 	}
-	// One row per address, the first in the file winning. The set is
-	// written in address order, which is the order the new rows are
-	// inserted in: the unique index on the address then grows at a few
-	// places instead of at a random leaf for every row.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_set ON COMMIT DROP AS
-		SELECT DISTINCT ON (lower(email)) lower(email) AS lemail, email, name, attributes, email_hash, suppressed
-		FROM import_rows ORDER BY lower(email), line`); err != nil {
+	// The updates below read the set several times: it is kept in a table.
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_set ON COMMIT DROP AS `+dedupedRows); err != nil {
 		return wrap("deduplicate", err)
 	}
 	var unique, suppressed int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE suppressed) FROM import_set`).Scan(&unique, &suppressed); err != nil {
 		return wrap("deduplicate", err)
 	}
-	res.Duplicates = res.Rows - unique
+	res.Duplicates, res.Suppressed = res.Rows-unique, suppressed
 	if suppressed > 0 {
-		r, err := tx.ExecContext(ctx, `DELETE FROM import_set WHERE suppressed`)
-		if res.Suppressed, err = affected(r, err, "suppressions"); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM import_set WHERE suppressed`); err != nil {
+			return wrap("suppressions", err)
 		}
 	}
 	// ANALYZE gives the planner real row counts for the joins below; a
@@ -68,7 +71,7 @@ func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy,
 		}
 	}
 	var err error
-	if res.Inserted, err = insertNew(ctx, tx, opts, res.ImportID); err != nil {
+	if res.Inserted, err = insertNew(ctx, tx, opts, res.ImportID, "import_set"); err != nil {
 		return err
 	}
 	res.Existing = unique - res.Suppressed - res.Inserted
@@ -76,14 +79,9 @@ func mergeImport(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy,
 }
 
 // addNew is the merge of an import that only adds addresses: one
-// statement deduplicates (the first in the file winning), leaves out
-// suppressed and known addresses and inserts the rest, without writing the
-// deduplicated set anywhere; a second counts the distinct addresses from
-// their keys alone. The set comes out of its sort in the unique index's
-// order (bytewise, COLLATE "C"), which is the order the rows are inserted
-// in: the index then grows at a few places instead of at a random leaf for
-// every row. Equality is bytewise in any deterministic collation, so the
-// duplicates are the same as under the database's own.
+// statement counts the distinct addresses from their keys alone, and one
+// inserts the new ones straight from the sort that deduplicates them,
+// without writing the set anywhere.
 func addNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res *newsletter.ImportResult) error {
 	var unique int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT lower(email) COLLATE "C"),
@@ -91,18 +89,8 @@ func addNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res 
 		Scan(&unique, &res.Suppressed); err != nil {
 		return wrap("count addresses", err)
 	}
-	const q = `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
-		SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
-		FROM (SELECT DISTINCT ON (lower(email) COLLATE "C") lower(email) AS lemail, email, name, attributes, suppressed
-			FROM import_rows ORDER BY lower(email) COLLATE "C", line) s
-		WHERE NOT suppressed AND NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = s.lemail)
-		%s`
-	var r sql.Result
-	err := retryOnConflict(ctx, tx, func(onConflict string) (err error) {
-		r, err = tx.ExecContext(ctx, fmt.Sprintf(q, onConflict), opts.Status, res.ImportID)
-		return err
-	})
-	if res.Inserted, err = affected(r, err, "insert"); err != nil {
+	var err error
+	if res.Inserted, err = insertNew(ctx, tx, opts, res.ImportID, "("+dedupedRows+")"); err != nil {
 		return err
 	}
 	res.Duplicates = res.Rows - unique
@@ -110,13 +98,14 @@ func addNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, res 
 	return nil
 }
 
-// insertNew adds the addresses of import_set not on the list yet, each
-// pointing to the import's record.
-func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, importID int64) (int64, error) {
-	const q = `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
+// insertNew adds the addresses of set (import_set, or dedupedRows as a
+// subquery; both in the unique index's order) that are neither suppressed
+// nor on the list yet, each pointing to the import's record.
+func insertNew(ctx context.Context, tx *sqlx.Tx, opts newsletter.ImportPolicy, importID int64, set string) (int64, error) {
+	q := `INSERT INTO subscribers (email, name, status, attributes, confirmed_at, import_id)
 		SELECT email, name, $1, COALESCE(attributes, '{}'), CASE WHEN $1 = 'active' THEN now() END, $2
-		FROM import_set i WHERE NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = i.lemail)
-		ORDER BY lemail
+		FROM ` + set + ` s
+		WHERE NOT suppressed AND NOT EXISTS (SELECT 1 FROM subscribers t WHERE lower(t.email) = s.lemail)
 		%s`
 	var r sql.Result
 	err := retryOnConflict(ctx, tx, func(onConflict string) (err error) {
